@@ -24,6 +24,12 @@ public sealed record MarketConfig
     /// <summary>Zones are numbered 0 … MaxZones − 1.</summary>
     public int MaxZones { get; init; } = 64;
 
+    /// <summary>
+    /// Orders the engine makes room for up front (node pool and indexes), so that a busy market does not
+    /// reallocate while trading. It grows beyond this when needed.
+    /// </summary>
+    public int InitialOrderCapacity { get; init; } = 1024;
+
     /// <summary>Unix milliseconds at which a slot's gate closes.</summary>
     public long GateClosureUnixMs(long slot) => checked((slot * SlotSeconds - GateLeadSeconds) * 1000L);
 
@@ -41,6 +47,8 @@ public sealed record MarketConfig
         if (MaxOrderWh < LotStepWh) throw new ArgumentOutOfRangeException(nameof(MaxOrderWh), MaxOrderWh, "largest order must hold at least one lot");
         if (SlotSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(SlotSeconds), SlotSeconds, "slot length must be positive");
         if (GateLeadSeconds < 0) throw new ArgumentOutOfRangeException(nameof(GateLeadSeconds), GateLeadSeconds, "gate lead time must be zero or more");
+        if (InitialOrderCapacity is < 0 or > 100_000_000)
+            throw new ArgumentOutOfRangeException(nameof(InitialOrderCapacity), InitialOrderCapacity, "initial capacity must be 0 … 100,000,000");
         if (MaxZones is <= 0 or > 1024) throw new ArgumentOutOfRangeException(nameof(MaxZones), MaxZones, "zones must number 1 … 1024");
         // Money of one lot = Wh × price must fit a long with room for sums of many lots.
         if (MaxOrderWh > long.MaxValue / 1024 / Math.Max(1, MaxPriceTicks))

@@ -1,15 +1,66 @@
+using System.Runtime.CompilerServices;
+
 namespace P2PEnergy.Exchange;
 
 public sealed partial class MatchingEngine
 {
+    // Gate closure of a call auction runs once per slot over every order of the slot. Two things keep it fast:
+    // the methods are marked AggressiveOptimization (tiered compilation would leave these long loops
+    // unoptimised, as each runs only a few times), and every buffer is kept in AuctionScratch and reused
+    // from one slot to the next (fresh memory is the largest cost on a small machine).
+    private readonly AuctionScratch _scratch = new();
+
+    /// <summary>Buffers reused from one gate closure to the next.</summary>
+    private sealed class AuctionScratch
+    {
+        public readonly List<int> Live = [];
+        public readonly List<int> Kept = [];
+        public readonly List<int> Renewable = [];
+        public readonly List<int> Green = [];
+        public readonly List<int> Standard = [];
+        public readonly List<int> StandardSells = [];
+        public readonly List<int> AtMarginal = [];
+        public readonly List<Lot> Lots = [];
+        public long[] SellAt = [];
+        public long[] BuyAt = [];
+        public long[] SellAlloc = [];
+        public long[] BuyAlloc = [];
+        public long[] SellLeft = [];
+        public long[] MaxStandardBuy = [];
+        public long[] MaxGreenBuy = [];
+        public long[] MinRenewableSell = [];
+        public long[] MinMixedSell = [];
+        public int[] Counts = [];
+        public int[] ByPrice = [];
+        public int[] SellOrder = [];
+        public int[] BuyOrder = [];
+        public int[] ZoneStart = [];
+        public int[] ZoneHead = [];
+        public int[] ZonesPresent = [];
+        public Int128[] Fractions = [];
+        public int[] RationOrder = [];
+
+        public static T[] Ensure<T>(ref T[] array, int length)
+        {
+            if (array.Length < length)
+            {
+                array = new T[Math.Max(length, array.Length * 2)];
+            }
+            return array;
+        }
+    }
+
     /// <summary>
     /// Gate closure of a call-auction slot (JEPX day-ahead style): self-trade prevention, then the green
     /// product, then the standard product with the renewable remainder, then every order is done.
     /// O(orders + price range): prices are bucketed, never sorted.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunCallAuction(SlotState s, IMarketEvents events)
     {
-        var live = new List<int>(s.LiveOrders);
+        var x = _scratch;
+        var live = x.Live;
+        live.Clear();
         foreach (var h in s.AuctionHandles)
         {
             if (_pool.Items[h].Live) live.Add(h);
@@ -17,24 +68,25 @@ public sealed partial class MatchingEngine
 
         var kept = PreventSelfTrades(s, live, events);
 
-        var renewable = new List<int>();
-        var green = new List<int>();
-        var standard = new List<int>();
+        x.Renewable.Clear();
+        x.Green.Clear();
+        x.Standard.Clear();
         foreach (var h in kept)
         {
             switch (_pool.Items[h].Class)
             {
-                case BookClass.RenewableSell: renewable.Add(h); break;
-                case BookClass.GreenBuy: green.Add(h); break;
-                case BookClass.StandardBuy: standard.Add(h); break;
+                case BookClass.RenewableSell: x.Renewable.Add(h); break;
+                case BookClass.GreenBuy: x.Green.Add(h); break;
+                case BookClass.StandardBuy: x.Standard.Add(h); break;
             }
         }
 
         // Green first: renewable sells against green buys (DESIGN.md).
-        ClearProduct(s.Slot, Product.Green, renewable, green, events);
+        ClearProduct(s.Slot, Product.Green, x.Renewable, x.Green, events);
 
         // Standard: mixed sells plus what renewable sells have left, in order-id order.
-        var standardSells = new List<int>(kept.Count);
+        var standardSells = x.StandardSells;
+        standardSells.Clear();
         foreach (var h in kept)
         {
             ref var node = ref _pool.Items[h];
@@ -43,7 +95,7 @@ public sealed partial class MatchingEngine
                 standardSells.Add(h);
             }
         }
-        ClearProduct(s.Slot, Product.Standard, standardSells, standard, events);
+        ClearProduct(s.Slot, Product.Standard, standardSells, x.Standard, events);
 
         foreach (var h in kept)
         {
@@ -59,6 +111,7 @@ public sealed partial class MatchingEngine
             _pool.Free(h);
         }
         s.AuctionHandles.Clear();
+        s.AuctionHandles.TrimExcess();
     }
 
     /// <summary>
@@ -66,19 +119,22 @@ public sealed partial class MatchingEngine
     /// earlier kept opposite order of the same participant is cancelled. Kept orders only widen the
     /// bounds, so one pass decides every order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<int> PreventSelfTrades(SlotState s, List<int> live, IMarketEvents events)
     {
+        var x = _scratch;
         var n = _participants.Count;
-        var maxStandardBuy = new long[n];
-        var maxGreenBuy = new long[n];
-        var minRenewableSell = new long[n];
-        var minMixedSell = new long[n];
-        Array.Fill(maxStandardBuy, long.MinValue);
-        Array.Fill(maxGreenBuy, long.MinValue);
-        Array.Fill(minRenewableSell, long.MaxValue);
-        Array.Fill(minMixedSell, long.MaxValue);
+        var maxStandardBuy = AuctionScratch.Ensure(ref x.MaxStandardBuy, n);
+        var maxGreenBuy = AuctionScratch.Ensure(ref x.MaxGreenBuy, n);
+        var minRenewableSell = AuctionScratch.Ensure(ref x.MinRenewableSell, n);
+        var minMixedSell = AuctionScratch.Ensure(ref x.MinMixedSell, n);
+        Array.Fill(maxStandardBuy, long.MinValue, 0, n);
+        Array.Fill(maxGreenBuy, long.MinValue, 0, n);
+        Array.Fill(minRenewableSell, long.MaxValue, 0, n);
+        Array.Fill(minMixedSell, long.MaxValue, 0, n);
 
-        var kept = new List<int>(live.Count);
+        var kept = x.Kept;
+        kept.Clear();
         foreach (var h in live)
         {
             ref var node = ref _pool.Items[h];
@@ -116,8 +172,10 @@ public sealed partial class MatchingEngine
     /// Clears one product at one uniform price, rations the marginal level pro-rata, pairs lots, applies
     /// the fills to the orders and emits SlotCleared then the lots. Sells and buys come in order-id order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ClearProduct(long slot, Product product, List<int> sells, List<int> buys, IMarketEvents events)
     {
+        var x = _scratch;
         var nodes = _pool.Items;
         long supply = 0, demand = 0;
         long minP = long.MaxValue, maxP = long.MinValue;
@@ -140,8 +198,10 @@ public sealed partial class MatchingEngine
         }
 
         var range = checked((int)(maxP - minP + 1));
-        var sellAt = new long[range];
-        var buyAt = new long[range];
+        var sellAt = AuctionScratch.Ensure(ref x.SellAt, range);
+        var buyAt = AuctionScratch.Ensure(ref x.BuyAt, range);
+        Array.Clear(sellAt, 0, range);
+        Array.Clear(buyAt, 0, range);
         foreach (var h in sells) sellAt[nodes[h].Price - minP] += nodes[h].RemainingWh;
         foreach (var h in buys) buyAt[nodes[h].Price - minP] += nodes[h].RemainingWh;
 
@@ -176,9 +236,11 @@ public sealed partial class MatchingEngine
         var price = minP + priceIndex;
         var volume = bestV;
 
-        // Allocation: in the money orders in price priority; the marginal level of each side rationed pro-rata.
-        var sellAlloc = Allocate(sells, sellAt, minP, priceIndex, volume, isBuy: false);
-        var buyAlloc = Allocate(buys, buyAt, minP, priceIndex, volume, isBuy: true);
+        // Allocation: in-the-money orders in price priority; the marginal level of each side rationed pro-rata.
+        var sellAlloc = AuctionScratch.Ensure(ref x.SellAlloc, sells.Count);
+        var buyAlloc = AuctionScratch.Ensure(ref x.BuyAlloc, buys.Count);
+        Allocate(sells, sellAt, minP, range, priceIndex, volume, isBuy: false, sellAlloc);
+        Allocate(buys, buyAt, minP, range, priceIndex, volume, isBuy: true, buyAlloc);
 
         var lots = Pair(slot, product, price, sells, sellAlloc, buys, buyAlloc, minP, range);
 
@@ -200,18 +262,19 @@ public sealed partial class MatchingEngine
         {
             events.LotCreated(lot);
         }
+        lots.Clear();
     }
 
     /// <summary>
     /// Wh each order trades at clearing price index <paramref name="priceIndex"/>: in price priority, the
     /// level where the cumulative Wh first exceeds <paramref name="volume"/> is rationed pro-rata in lot steps.
     /// </summary>
-    private long[] Allocate(List<int> handles, long[] whAt, long minP, int priceIndex, long volume, bool isBuy)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Allocate(List<int> handles, long[] whAt, long minP, int range, int priceIndex, long volume, bool isBuy, long[] alloc)
     {
         var nodes = _pool.Items;
-        var alloc = new long[handles.Count];
+        Array.Clear(alloc, 0, handles.Count);
         // Walk levels in priority order: sells from cheapest up, buys from dearest down, only in the money.
-        var range = whAt.Length;
         long cumulative = 0;
         var marginal = -1;
         long rationed = 0;
@@ -228,7 +291,8 @@ public sealed partial class MatchingEngine
             cumulative += whAt[i];
         }
 
-        var atMarginal = new List<int>();
+        var atMarginal = _scratch.AtMarginal;
+        atMarginal.Clear();
         long marginalTotal = 0;
         for (var j = 0; j < handles.Count; j++)
         {
@@ -236,13 +300,7 @@ public sealed partial class MatchingEngine
             var i = (int)(node.Price - minP);
             var inTheMoney = isBuy ? i >= priceIndex : i <= priceIndex;
             if (!inTheMoney) continue;
-            if (marginal < 0)
-            {
-                alloc[j] = node.RemainingWh;
-                continue;
-            }
-            var better = isBuy ? i > marginal : i < marginal;
-            if (better)
+            if (marginal < 0 || (isBuy ? i > marginal : i < marginal))
             {
                 alloc[j] = node.RemainingWh;
             }
@@ -256,39 +314,39 @@ public sealed partial class MatchingEngine
         {
             Ration(handles, atMarginal, marginalTotal, rationed, alloc);
         }
-        return alloc;
     }
 
     /// <summary>
     /// Pro-rata in lot steps: a_i = ⌊q_i·R / (Q·step)⌋·step; the remaining steps go one each to the largest
     /// fractional parts (q_i·R mod Q·step), ties to the lower order id.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Ration(List<int> handles, List<int> atMarginal, long total, long rationed, long[] alloc)
     {
         var nodes = _pool.Items;
         var step = Config.LotStepWh;
         var denominator = (Int128)total * step;
-        var fractions = new Int128[atMarginal.Count];
+        var count = atMarginal.Count;
+        var fractions = AuctionScratch.Ensure(ref _scratch.Fractions, count);
         long given = 0;
-        for (var k = 0; k < atMarginal.Count; k++)
+        for (var k = 0; k < count; k++)
         {
             var j = atMarginal[k];
             var numerator = (Int128)nodes[handles[j]].RemainingWh * rationed;
-            var steps = (long)(numerator / denominator);
-            alloc[j] = steps * step;
+            alloc[j] = (long)(numerator / denominator) * step;
             fractions[k] = numerator % denominator;
             given += alloc[j];
         }
         var extraSteps = (rationed - given) / step;
         if (extraSteps == 0) return;
-        var order = new int[atMarginal.Count];
-        for (var k = 0; k < order.Length; k++) order[k] = k;
-        // atMarginal is in order-id order, so the index breaks ties toward the lower order id.
-        Array.Sort(order, (x, y) =>
+        var order = AuctionScratch.Ensure(ref _scratch.RationOrder, count);
+        for (var k = 0; k < count; k++) order[k] = k;
+        // atMarginal is in order-id order, so the lower index is the lower order id.
+        Array.Sort(order, 0, count, Comparer<int>.Create((a, b) =>
         {
-            var c = fractions[y].CompareTo(fractions[x]);
-            return c != 0 ? c : x.CompareTo(y);
-        });
+            var c = fractions[b].CompareTo(fractions[a]);
+            return c != 0 ? c : a.CompareTo(b);
+        }));
         for (var k = 0; k < extraSteps; k++)
         {
             alloc[atMarginal[order[k]]] += step;
@@ -299,30 +357,37 @@ public sealed partial class MatchingEngine
     /// Pairs filled buys with filled sells into lots at the clearing price: buys in price priority; each takes
     /// the seller with the lowest wheeling fee to its zone, then the best seller priority (lowest limit, oldest).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Lot> Pair(long slot, Product product, long price, List<int> sells, long[] sellAlloc,
         List<int> buys, long[] buyAlloc, long minP, int range)
     {
+        var x = _scratch;
         var nodes = _pool.Items;
-        // Sells filled, in (price asc, order id asc), split by zone; counting sort keeps order-id order within a price.
-        var sellOrder = StableByPrice(sells, sellAlloc, minP, range, descending: false);
-        var zoneQueues = new Dictionary<int, List<int>>();
-        foreach (var j in sellOrder)
-        {
-            var zone = nodes[sells[j]].Zone;
-            if (!zoneQueues.TryGetValue(zone, out var q))
-            {
-                q = [];
-                zoneQueues.Add(zone, q);
-            }
-            q.Add(j);
-        }
-        var zones = zoneQueues.Keys.Order().ToArray();
-        var queues = zones.Select(z => zoneQueues[z]).ToArray();
-        var heads = new int[zones.Length];
-        var left = (long[])sellAlloc.Clone();
+        var zonesMax = Config.MaxZones;
 
-        var lots = new List<Lot>();
-        foreach (var b in StableByPrice(buys, buyAlloc, minP, range, descending: true))
+        // Filled sells by zone, then price ascending, then order id (counting sorts keep order-id order).
+        var sellsByPrice = StableByPrice(sells, sellAlloc, minP, range, descending: false, ref x.SellOrder);
+        var zoneStart = AuctionScratch.Ensure(ref x.ZoneStart, zonesMax + 1);
+        Array.Clear(zoneStart, 0, zonesMax + 1);
+        foreach (var j in sellsByPrice) zoneStart[nodes[sells[j]].Zone + 1]++;
+        for (var z = 1; z <= zonesMax; z++) zoneStart[z] += zoneStart[z - 1];
+        var zoneHead = AuctionScratch.Ensure(ref x.ZoneHead, zonesMax);
+        Array.Copy(zoneStart, zoneHead, zonesMax);
+        var byZone = AuctionScratch.Ensure(ref x.ByPrice, sellsByPrice.Length);
+        foreach (var j in sellsByPrice) byZone[zoneHead[nodes[sells[j]].Zone]++] = j;
+        Array.Copy(zoneStart, zoneHead, zonesMax);
+        var present = AuctionScratch.Ensure(ref x.ZonesPresent, zonesMax);
+        var zoneCount = 0;
+        for (var z = 0; z < zonesMax; z++)
+        {
+            if (zoneStart[z + 1] > zoneStart[z]) present[zoneCount++] = z;
+        }
+        var left = AuctionScratch.Ensure(ref x.SellLeft, sells.Count);
+        Array.Copy(sellAlloc, left, sells.Count);
+
+        var lots = x.Lots;
+        lots.Clear();
+        foreach (var b in StableByPrice(buys, buyAlloc, minP, range, descending: true, ref x.BuyOrder))
         {
             ref var buy = ref nodes[buys[b]];
             var need = buyAlloc[b];
@@ -330,11 +395,12 @@ public sealed partial class MatchingEngine
             {
                 var best = -1;
                 long bestFee = 0, bestPrice = 0, bestId = 0;
-                for (var z = 0; z < zones.Length; z++)
+                for (var k = 0; k < zoneCount; k++)
                 {
-                    if (heads[z] == queues[z].Count) continue;
-                    ref var seller = ref nodes[sells[queues[z][heads[z]]]];
-                    var fee = Wheeling.Fee(zones[z], buy.Zone);
+                    var z = present[k];
+                    if (zoneHead[z] == zoneStart[z + 1]) continue;
+                    ref var seller = ref nodes[sells[byZone[zoneHead[z]]]];
+                    var fee = Wheeling.Fee(z, buy.Zone);
                     if (best >= 0 && (fee > bestFee || (fee == bestFee && (seller.Price > bestPrice || (seller.Price == bestPrice && seller.OrderId > bestId)))))
                     {
                         continue;
@@ -344,7 +410,7 @@ public sealed partial class MatchingEngine
                     bestPrice = seller.Price;
                     bestId = seller.OrderId;
                 }
-                var j = queues[best][heads[best]];
+                var j = byZone[zoneHead[best]];
                 ref var sell = ref nodes[sells[j]];
                 var wh = Math.Min(need, left[j]);
                 lots.Add(new Lot(
@@ -361,17 +427,19 @@ public sealed partial class MatchingEngine
                     buy.OrderId));
                 need -= wh;
                 left[j] -= wh;
-                if (left[j] == 0) heads[best]++;
+                if (left[j] == 0) zoneHead[best]++;
             }
         }
         return lots;
     }
 
     /// <summary>Indexes of orders with a fill, by price (ascending or descending), keeping order-id order within a price.</summary>
-    private int[] StableByPrice(List<int> handles, long[] alloc, long minP, int range, bool descending)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ReadOnlySpan<int> StableByPrice(List<int> handles, long[] alloc, long minP, int range, bool descending, ref int[] buffer)
     {
         var nodes = _pool.Items;
-        var counts = new int[range + 1];
+        var counts = AuctionScratch.Ensure(ref _scratch.Counts, range + 1);
+        Array.Clear(counts, 0, range + 1);
         var n = 0;
         for (var j = 0; j < handles.Count; j++)
         {
@@ -381,13 +449,13 @@ public sealed partial class MatchingEngine
             n++;
         }
         for (var i = 1; i <= range; i++) counts[i] += counts[i - 1];
-        var result = new int[n];
+        var result = AuctionScratch.Ensure(ref buffer, n);
         for (var j = 0; j < handles.Count; j++)
         {
             if (alloc[j] == 0) continue;
             var i = (int)(nodes[handles[j]].Price - minP);
             result[counts[descending ? range - 1 - i : i]++] = j;
         }
-        return result;
+        return result.AsSpan(0, n);
     }
 }

@@ -7,14 +7,20 @@ public sealed partial class MatchingEngine
     private readonly Dictionary<Address, int> _participantIndex = new();
     private readonly List<Participant> _participants = [];
     private readonly Dictionary<long, SlotState> _slots = new();
-    private readonly Dictionary<long, int> _liveOrders = new();
-    private readonly Dictionary<ClientKey, long> _clientOrderIds = new();
+    private Dictionary<long, int> _liveOrders = null!;
+    private Dictionary<ClientKey, long> _clientOrderIds = null!;
     private OrderNodePool _pool = null!;
     private long _nextOrderId = 1;
     private long _nextLotId = 1;
     private SlotState? _lastSlot;
 
-    private void InitStorage() => _pool = new OrderNodePool();
+    private void InitStorage()
+    {
+        var capacity = Math.Max(16, Config.InitialOrderCapacity);
+        _pool = new OrderNodePool(capacity);
+        _liveOrders = new Dictionary<long, int>(capacity);
+        _clientOrderIds = new Dictionary<ClientKey, long>(capacity);
+    }
 
     public IReadOnlyList<Participant> Participants => _participants;
 

@@ -38,9 +38,11 @@ internal sealed class OrderNodePool
 {
     public const int None = -1;
 
-    public OrderNode[] Items = new OrderNode[1024];
+    public OrderNode[] Items;
     private int _count;
     private int _free = None;
+
+    public OrderNodePool(int capacity) => Items = new OrderNode[capacity];
 
     public int Allocate()
     {

@@ -22,7 +22,7 @@ internal sealed class AbiTypeParser
     {
         ArgumentNullException.ThrowIfNull(text);
         var parser = new AbiTypeParser(text);
-        var type = parser.Type();
+        var type = parser.Type(allowNames: false);
         if (parser._pos != text.Length)
         {
             throw parser.Error("unexpected trailing characters");
@@ -69,7 +69,7 @@ internal sealed class AbiTypeParser
             {
                 SkipSpaces();
             }
-            var type = Type();
+            var type = Type(allowNames);
             string? name = null;
             bool indexed = false;
             if (allowNames)
@@ -117,7 +117,7 @@ internal sealed class AbiTypeParser
         }
     }
 
-    private AbiType Type()
+    private AbiType Type(bool allowNames)
     {
         AbiType type;
         if (Peek() == '(' || _text.AsSpan(_pos).StartsWith("tuple("))
@@ -126,7 +126,7 @@ internal sealed class AbiTypeParser
             {
                 _pos += "tuple".Length;
             }
-            type = new AbiTupleType(ParameterList(allowNames: false).Select(p => p.Type).ToArray());
+            type = new AbiTupleType(ParameterList(allowNames).Select(p => p.Type).ToArray());
         }
         else
         {

@@ -20,7 +20,7 @@ public static class Keccak
     }
 
     /// <summary>Hash of the concatenation of the parts, without building the concatenation.</summary>
-    public static byte[] Hash256(params ReadOnlySpan<byte[]> parts)
+    public static byte[] Hash256Concat(params ReadOnlySpan<byte[]> parts)
     {
         var digest = new KeccakDigest(256);
         foreach (var part in parts)

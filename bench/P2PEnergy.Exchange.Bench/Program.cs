@@ -1,0 +1,22 @@
+using P2PEnergy.Exchange.Bench;
+
+// Benchmarks of issue 3. Figures go into the issue note; no test asserts them.
+//   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- core [--orders N] [--repeats N] [--seed N]
+//   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- grpc [--seconds N]
+var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "core";
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+}
+
+switch (mode)
+{
+    case "core":
+        CoreBenchmarks.Run(Option("--orders", 1_000_000), Option("--repeats", 5), Option("--seed", 42));
+        break;
+    default:
+        Console.Error.WriteLine($"unknown benchmark '{mode}': use core or grpc");
+        return 2;
+}
+return 0;

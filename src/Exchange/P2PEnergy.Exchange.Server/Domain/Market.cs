@@ -1,0 +1,445 @@
+using Microsoft.Extensions.Logging;
+using P2PEnergy.Exchange;
+using P2PEnergy.Exchange.Server.Hosting;
+
+namespace P2PEnergy.Exchange.Server.Domain;
+
+/// <summary>
+/// The one market of this process. Owns the matching core behind a lock (single writer: the core is
+/// single-threaded), stamps every command with the market clock, keeps the lots, and hands what each
+/// command did to the listeners (market-data subscribers, order streams) while still holding the lock,
+/// so that they see updates in exactly the order the core made them.
+/// </summary>
+public sealed partial class Market
+{
+    private readonly Lock _lock = new();
+    private readonly MatchingEngine _engine;
+    private readonly MarketEventRecorder _recorder = new();
+    private readonly LotStore _lots = new();
+    private readonly Dictionary<(long Slot, Product Product), BookDepth> _lastDepth = new();
+    private readonly List<IMarketListener> _listeners = [];
+    private readonly ILogger<Market> _logger;
+    private GridTariff _tariff;
+
+    public Market(ExchangeOptions options, MarketClock clock, ILogger<Market> logger)
+    {
+        options.Validate();
+        Options = options;
+        Clock = clock;
+        _logger = logger;
+        var config = options.ToMarketConfig();
+        _engine = new MatchingEngine(config, WheelingTable.Uniform(config.MaxZones, options.DefaultWheelingFeeTicks));
+        _tariff = new GridTariff(options.RetailPriceTicks, options.BuyBackPriceTicks, new Dictionary<int, long>(), options.TariffUtcOffsetMinutes);
+    }
+
+    public ExchangeOptions Options { get; }
+
+    public MarketConfig Config => _engine.Config;
+
+    public MarketClock Clock { get; }
+
+    public GridTariff Tariff
+    {
+        get { lock (_lock) return _tariff; }
+    }
+
+    private long Now() => Clock.NowUnixMs;
+
+    // ---------------------------------------------------------------- listeners
+
+    public void AddListener(IMarketListener listener)
+    {
+        lock (_lock) _listeners.Add(listener);
+    }
+
+    public void RemoveListener(IMarketListener listener)
+    {
+        lock (_lock) _listeners.Remove(listener);
+    }
+
+    // ---------------------------------------------------------------- trading
+
+    /// <summary>
+    /// Submits an order stamped with the market clock (the command's own timestamp is ignored).
+    /// <paramref name="beforePublish"/> runs under the lock before listeners hear of the command, so that
+    /// an order stream queues its acknowledgement ahead of the lots the command made.
+    /// </summary>
+    public CommandOutcome Submit(SubmitOrder command, Action<CommandOutcome>? beforePublish = null)
+    {
+        lock (_lock)
+        {
+            var now = Now();
+            _recorder.Clear();
+            var code = _engine.Submit(command with { TimestampUnixMs = now }, _recorder);
+            if (code != ResultCode.Ok)
+            {
+                return Refused(code, 0, now, beforePublish);
+            }
+            var accepted = ((OrderAcceptedEvent)_recorder.Events[0]).Order;
+            var outcome = Finish(accepted.OrderId, accepted, now);
+            beforePublish?.Invoke(outcome);
+            Publish(now, accepted.Slot);
+            return outcome;
+        }
+    }
+
+    public CommandOutcome Cancel(Address participant, long orderId, Action<CommandOutcome>? beforePublish = null)
+    {
+        lock (_lock)
+        {
+            var now = Now();
+            _recorder.Clear();
+            var slot = _engine.TryGetOrder(orderId, out var before) ? before.Order.Slot : (long?)null;
+            var code = _engine.Cancel(new CancelOrder(participant, orderId, now), _recorder);
+            if (code != ResultCode.Ok)
+            {
+                return Refused(code, orderId, now, beforePublish);
+            }
+            var outcome = Finish(orderId, null, now);
+            beforePublish?.Invoke(outcome);
+            Publish(now, slot);
+            return outcome;
+        }
+    }
+
+    public CommandOutcome Reduce(Address participant, long orderId, long reduceByWh, Action<CommandOutcome>? beforePublish = null)
+    {
+        lock (_lock)
+        {
+            var now = Now();
+            _recorder.Clear();
+            var slot = _engine.TryGetOrder(orderId, out var before) ? before.Order.Slot : (long?)null;
+            var code = _engine.Reduce(new ReduceOrder(participant, orderId, reduceByWh, now), _recorder);
+            if (code != ResultCode.Ok)
+            {
+                return Refused(code, orderId, now, beforePublish);
+            }
+            var outcome = Finish(orderId, null, now);
+            beforePublish?.Invoke(outcome);
+            Publish(now, slot);
+            return outcome;
+        }
+    }
+
+    private static CommandOutcome Refused(ResultCode code, long orderId, long now, Action<CommandOutcome>? beforePublish)
+    {
+        var outcome = new CommandOutcome(code, orderId, null, null, [], null, now);
+        beforePublish?.Invoke(outcome);
+        return outcome;
+    }
+
+    private CommandOutcome Finish(long orderId, Order? accepted, long now)
+    {
+        var lots = new List<Lot>();
+        OrderDoneEvent? done = null;
+        foreach (var e in _recorder.Events)
+        {
+            switch (e)
+            {
+                case LotCreatedEvent lc:
+                    lots.Add(lc.Lot);
+                    _lots.Add(lc.Lot);
+                    break;
+                case OrderDoneEvent d when d.OrderId == orderId:
+                    done = d;
+                    break;
+            }
+        }
+        OrderState? live = _engine.TryGetOrder(orderId, out var state) ? state : null;
+        return new CommandOutcome(ResultCode.Ok, orderId, accepted, live, lots, done, now);
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    public ResultCode GetDepth(long slot, Product product, int maxLevels, out BookDepth? depth)
+    {
+        lock (_lock) return _engine.GetDepth(slot, product, maxLevels, out depth);
+    }
+
+    public bool TryGetOrder(long orderId, out OrderState state)
+    {
+        lock (_lock) return _engine.TryGetOrder(orderId, out state);
+    }
+
+    public bool TryGetSlot(long slot, out SlotInfo info)
+    {
+        lock (_lock) return _engine.TryGetSlot(slot, out info);
+    }
+
+    public IReadOnlyList<Lot> GetLots(long? slot, Address? participant, long afterLotId, int pageSize, out bool more)
+    {
+        lock (_lock) return _lots.Page(slot, participant, afterLotId, pageSize, out more);
+    }
+
+    public MarketSnapshot Snapshot()
+    {
+        lock (_lock)
+        {
+            return new MarketSnapshot(
+                _engine.Config,
+                Options.DefaultMechanism,
+                Now(),
+                Clock.Simulated is not null,
+                _engine.Slots.ToList(),
+                _engine.Participants.ToList(),
+                _tariff,
+                _engine.Wheeling,
+                _engine.NextOrderId,
+                _engine.NextLotId,
+                _lots.Count);
+        }
+    }
+
+    /// <summary>Reads the core and the lots under the lock (tests and diagnostics; never mutate).</summary>
+    internal T Read<T>(Func<MatchingEngine, LotStore, T> read)
+    {
+        lock (_lock) return read(_engine, _lots);
+    }
+
+    // ---------------------------------------------------------------- operator
+
+    public ResultCode RegisterParticipant(Address address, int zone, ParticipantKind kind)
+    {
+        ResultCode code;
+        lock (_lock) code = _engine.RegisterParticipant(address, zone, kind);
+        if (code == ResultCode.Ok) LogParticipantRegistered(address.ToString(), zone, kind);
+        return code;
+    }
+
+    public ResultCode OpenSlot(long slot, Mechanism? mechanism, out SlotInfo info)
+    {
+        var m = mechanism ?? Options.DefaultMechanism;
+        ResultCode code;
+        lock (_lock)
+        {
+            code = _engine.OpenSlot(slot, m, Now());
+            info = code == ResultCode.Ok && _engine.TryGetSlot(slot, out var s) ? s : default;
+        }
+        if (code == ResultCode.Ok) LogSlotsOpened(slot, 1, m);
+        return code;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="count"/> consecutive slots, all or none: every slot is checked before any is
+    /// opened. <paramref name="failedSlot"/> names the slot that made it fail.
+    /// </summary>
+    public ResultCode OpenSlots(long firstSlot, int count, Mechanism? mechanism, out IReadOnlyList<SlotInfo> opened, out long failedSlot)
+    {
+        var m = mechanism ?? Options.DefaultMechanism;
+        opened = [];
+        failedSlot = 0;
+        lock (_lock)
+        {
+            var now = Now();
+            for (var i = 0; i < count; i++)
+            {
+                var slot = checked(firstSlot + i);
+                var code = CanOpen(slot, m, now);
+                if (code != ResultCode.Ok)
+                {
+                    failedSlot = slot;
+                    return code;
+                }
+            }
+            var list = new List<SlotInfo>(count);
+            for (var i = 0; i < count; i++)
+            {
+                var slot = firstSlot + i;
+                var code = _engine.OpenSlot(slot, m, now);
+                if (code != ResultCode.Ok) throw new InvalidOperationException($"slot {slot} passed the checks but the core refused it: {code}");
+                _engine.TryGetSlot(slot, out var info);
+                list.Add(info);
+            }
+            opened = list;
+        }
+        LogSlotsOpened(firstSlot, count, m);
+        return ResultCode.Ok;
+    }
+
+    /// <summary>The checks of <see cref="MatchingEngine.OpenSlot"/>, made without opening.</summary>
+    private ResultCode CanOpen(long slot, Mechanism mechanism, long now)
+    {
+        if (slot <= 0) return ResultCode.InvalidSlot;
+        if (mechanism is not (Mechanism.CallAuction or Mechanism.Continuous)) return ResultCode.InvalidMechanism;
+        if (_engine.TryGetSlot(slot, out _)) return ResultCode.SlotAlreadyOpen;
+        if (now >= _engine.Config.GateClosureUnixMs(slot)) return ResultCode.SlotClosed;
+        return ResultCode.Ok;
+    }
+
+    public ResultCode CloseGate(long slot, out GateClosure? closure)
+    {
+        lock (_lock)
+        {
+            return CloseGateLocked(slot, Now(), out closure);
+        }
+    }
+
+    /// <summary>Closes every gate whose time has come, in slot order (the system clock's gate closer calls this).</summary>
+    public IReadOnlyList<GateClosure> CloseDueGates()
+    {
+        lock (_lock)
+        {
+            return CloseDueGatesLocked(Now());
+        }
+    }
+
+    /// <summary>
+    /// Moves the simulated clock forward (by <paramref name="by"/>, or to <paramref name="toUnixSeconds"/>) and
+    /// closes the gates that became due, in slot order, before any other command sees the new time.
+    /// </summary>
+    public IReadOnlyList<GateClosure> AdvanceClock(TimeSpan? by, long? toUnixSeconds, out long nowUnixMs)
+    {
+        var clock = Clock.Simulated ?? throw new InvalidOperationException("the market runs on the system clock");
+        IReadOnlyList<GateClosure> closed;
+        lock (_lock)
+        {
+            var now = by is { } d ? clock.Advance(d) : clock.AdvanceTo(DateTimeOffset.FromUnixTimeSeconds(toUnixSeconds!.Value));
+            nowUnixMs = now.ToUnixTimeMilliseconds();
+            closed = CloseDueGatesLocked(nowUnixMs);
+        }
+        LogClockAdvanced(DateTimeOffset.FromUnixTimeMilliseconds(nowUnixMs), closed.Count);
+        return closed;
+    }
+
+    private List<GateClosure> CloseDueGatesLocked(long now)
+    {
+        var closed = new List<GateClosure>();
+        foreach (var slot in _engine.SlotsDueForGateClosure(now))
+        {
+            if (CloseGateLocked(slot, now, out var closure) == ResultCode.Ok) closed.Add(closure!);
+        }
+        return closed;
+    }
+
+    private ResultCode CloseGateLocked(long slot, long now, out GateClosure? closure)
+    {
+        closure = null;
+        _recorder.Clear();
+        var code = _engine.CloseGate(slot, _recorder);
+        if (code != ResultCode.Ok) return code;
+        var results = new List<ClearingResult>();
+        var lots = 0;
+        var matched = 0L;
+        var expired = 0;
+        var mechanism = Mechanism.CallAuction;
+        foreach (var e in _recorder.Events)
+        {
+            switch (e)
+            {
+                case SlotClearedEvent sc:
+                    results.Add(sc.Result);
+                    break;
+                case LotCreatedEvent lc:
+                    _lots.Add(lc.Lot);
+                    lots++;
+                    matched += lc.Lot.EnergyWh;
+                    break;
+                case OrderDoneEvent { Reason: OrderDoneReason.Expired }:
+                    expired++;
+                    break;
+                case GateClosedEvent gc:
+                    mechanism = gc.Mechanism;
+                    break;
+            }
+        }
+        closure = new GateClosure(slot, mechanism, results, lots, matched, expired, now);
+        Publish(now, mechanism == Mechanism.Continuous ? slot : null);
+        foreach (var product in (Product[])[Product.Standard, Product.Green])
+        {
+            _lastDepth.Remove((slot, product));
+        }
+        LogGateClosed(slot, mechanism, lots, matched, expired);
+        return ResultCode.Ok;
+    }
+
+    public ResultCode SetWheelingTable(long defaultFeeTicks, IReadOnlyList<WheelingEntry> entries)
+    {
+        ResultCode code;
+        lock (_lock)
+        {
+            if (defaultFeeTicks < 0 || defaultFeeTicks > _engine.Config.MaxPriceTicks) return ResultCode.InvalidWheelingFee;
+            foreach (var e in entries)
+            {
+                if ((uint)e.SellerZone >= (uint)_engine.Config.MaxZones || (uint)e.BuyerZone >= (uint)_engine.Config.MaxZones) return ResultCode.InvalidZone;
+                if (e.FeeTicks < 0 || e.FeeTicks > _engine.Config.MaxPriceTicks) return ResultCode.InvalidWheelingFee;
+            }
+            code = _engine.SetWheelingTable(WheelingTable.Build(_engine.Config.MaxZones, defaultFeeTicks, entries));
+        }
+        if (code == ResultCode.Ok) LogWheelingTableSet(defaultFeeTicks, entries.Count);
+        return code;
+    }
+
+    /// <summary>Replaces the grid tariff; the caller has checked it.</summary>
+    public void SetGridTariff(GridTariff tariff)
+    {
+        lock (_lock) _tariff = tariff;
+        LogTariffSet(tariff.RetailTicks, tariff.BuyBackTicks, tariff.TimeOfUseRetail.Count);
+    }
+
+    // ---------------------------------------------------------------- publishing
+
+    /// <summary>Hands what the last command did to every listener. Under the lock.</summary>
+    private void Publish(long now, long? continuousSlot)
+    {
+        if (_listeners.Count == 0)
+        {
+            _lastDepth.Clear();
+            return;
+        }
+        var wantsBooks = false;
+        foreach (var l in _listeners) wantsBooks |= l.WantsBookUpdates;
+        IReadOnlyList<BookDepth> books = [];
+        if (!wantsBooks)
+        {
+            // Nobody saw the last depths: forget them so that a new subscriber gets the next change.
+            _lastDepth.Clear();
+        }
+        else if (continuousSlot is { } slot && _engine.TryGetSlot(slot, out var info) && info.Mechanism == Mechanism.Continuous)
+        {
+            books = BookChanges(slot);
+        }
+        var update = new MarketUpdate(now, _recorder.Events.ToArray(), books);
+        foreach (var l in _listeners.ToArray())
+        {
+            l.OnUpdate(update);
+        }
+    }
+
+    private List<BookDepth> BookChanges(long slot)
+    {
+        var changes = new List<BookDepth>(2);
+        foreach (var product in (Product[])[Product.Green, Product.Standard])
+        {
+            if (_engine.GetDepth(slot, product, Options.MarketDataDepthLevels, out var depth) != ResultCode.Ok) continue;
+            var key = (slot, product);
+            var last = _lastDepth.GetValueOrDefault(key);
+            var unchanged = last is null
+                ? depth!.Bids.Count == 0 && depth.Asks.Count == 0 // an empty book never shown: nothing to tell
+                : last.Bids.SequenceEqual(depth!.Bids) && last.Asks.SequenceEqual(depth.Asks);
+            if (unchanged) continue;
+            _lastDepth[key] = depth;
+            changes.Add(depth);
+        }
+        return changes;
+    }
+
+    // ---------------------------------------------------------------- logging
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Participant {Address} registered in zone {Zone} as {Kind}")]
+    private partial void LogParticipantRegistered(string address, int zone, ParticipantKind kind);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Opened {Count} slot(s) from {FirstSlot} as {Mechanism}")]
+    private partial void LogSlotsOpened(long firstSlot, int count, Mechanism mechanism);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Gate of slot {Slot} closed ({Mechanism}): {LotCount} lots, {MatchedWh} Wh matched, {ExpiredOrders} orders expired")]
+    private partial void LogGateClosed(long slot, Mechanism mechanism, int lotCount, long matchedWh, int expiredOrders);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Wheeling table set: default {DefaultFeeTicks} ticks, {Entries} entries")]
+    private partial void LogWheelingTableSet(long defaultFeeTicks, int entries);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Grid tariff set: retail {RetailTicks} ticks, buy-back {BuyBackTicks} ticks, {TimeOfUse} time-of-use prices")]
+    private partial void LogTariffSet(long retailTicks, long buyBackTicks, int timeOfUse);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Simulated clock advanced to {Now:O}; {Closed} gate(s) closed")]
+    private partial void LogClockAdvanced(DateTimeOffset now, int closed);
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using Grpc.Core;
+using P2PEnergy.Exchange;
+
+namespace P2PEnergy.Exchange.Server.Grpc;
+
+/// <summary>A refused request: the status a unary call ends with, the core's result code, and a message naming the field.</summary>
+public readonly record struct Refusal(StatusCode Status, int ResultCode, string Message)
+{
+    public RpcException ToException()
+    {
+        var trailers = new Metadata();
+        if (ResultCode != 0) trailers.Add(ResultStatus.ResultCodeTrailer, ResultCode.ToString(CultureInfo.InvariantCulture));
+        return new RpcException(new Status(Status, Message), trailers, Message);
+    }
+}
+
+/// <summary>
+/// The one place where result codes become gRPC status (docs/matching-rules.md, "Result codes").
+/// Messages read "field: what is wrong (got value, …)", e.g.
+/// "order.energy_wh: energy must be a whole number of lot steps (got 150, step 100)", and the numeric
+/// code goes in the trailer <see cref="ResultCodeTrailer"/>.
+/// </summary>
+/// <remarks>
+/// <see cref="Exchange.ResultCode.UnknownParticipant"/> maps to PERMISSION_DENIED, not NOT_FOUND: it answers
+/// "who may do it" (the caller is not a member of this market), and it keeps NOT_FOUND for things a member
+/// asked about (slots, orders). When orders are signed (Ledger issue), a valid signature by a non-member is
+/// the same case.
+/// </remarks>
+public static class ResultStatus
+{
+    public const string ResultCodeTrailer = "p2p-result-code";
+
+    /// <summary>A field the exchange checks itself at the edge (not the matching core): INVALID_ARGUMENT.</summary>
+    public const int EdgeValidation = 100;
+
+    public static StatusCode ToStatusCode(ResultCode code) => code switch
+    {
+        ResultCode.Ok => StatusCode.OK,
+        ResultCode.UnknownParticipant => StatusCode.PermissionDenied,
+        ResultCode.NotOrderOwner => StatusCode.PermissionDenied,
+        ResultCode.UnknownSlot => StatusCode.NotFound,
+        ResultCode.SlotClosed => StatusCode.FailedPrecondition,
+        ResultCode.DuplicateClientOrderId => StatusCode.AlreadyExists,
+        ResultCode.OrderNotFound => StatusCode.NotFound,
+        ResultCode.BookNotVisible => StatusCode.FailedPrecondition,
+        ResultCode.SlotAlreadyOpen => StatusCode.AlreadyExists,
+        ResultCode.ParticipantAlreadyRegistered => StatusCode.AlreadyExists,
+        >= (ResultCode)100 and < (ResultCode)200 => StatusCode.InvalidArgument,
+        >= (ResultCode)400 and < (ResultCode)500 => StatusCode.InvalidArgument,
+        _ => StatusCode.Unknown,
+    };
+
+    /// <summary>A refusal by the core: "field: description (detail)".</summary>
+    public static Refusal Refuse(ResultCode code, string field, string? detail) =>
+        new(ToStatusCode(code), (int)code, Format(field, code.Describe(), detail));
+
+    /// <summary>A field the edge refuses before the core sees it.</summary>
+    public static Refusal Invalid(string field, string problem, string? detail = null) =>
+        new(StatusCode.InvalidArgument, EdgeValidation, Format(field, problem, detail));
+
+    private static string Format(string field, string problem, string? detail) =>
+        string.IsNullOrEmpty(detail) ? $"{field}: {problem}" : $"{field}: {problem} ({detail})";
+
+    internal static string Quote(string? text) =>
+        text is null ? "null" : text.Length > 64 ? $"\"{text[..64]}…\"" : $"\"{text}\"";
+
+    /// <summary>The field and value behind a refused submit (<paramref name="prefix"/> is the path to the order message).</summary>
+    public static Refusal ForSubmit(ResultCode code, Protos.V1.NewOrder order, MarketConfig config, string prefix = "order.") => code switch
+    {
+        ResultCode.QuantityNotPositive => Refuse(code, prefix + "energy_wh", $"got {order.EnergyWh}"),
+        ResultCode.QuantityNotLotMultiple => Refuse(code, prefix + "energy_wh", $"got {order.EnergyWh}, step {config.LotStepWh}"),
+        ResultCode.QuantityTooLarge => Refuse(code, prefix + "energy_wh", $"got {order.EnergyWh}, largest {config.MaxOrderWh}"),
+        ResultCode.PriceOutOfRange => Refuse(code, prefix + "limit_price_ticks", $"got {order.LimitPriceTicks}, band {config.MinPriceTicks} … {config.MaxPriceTicks}"),
+        ResultCode.InvalidSide => Refuse(code, prefix + "side", $"got {order.Side}"),
+        ResultCode.InvalidProduct => Refuse(code, prefix + "product", $"got {order.Product}"),
+        ResultCode.InvalidSource => Refuse(code, prefix + "source", $"got {order.Source}"),
+        ResultCode.InvalidParticipant or ResultCode.UnknownParticipant => Refuse(code, prefix + "participant", $"got {order.Participant}"),
+        ResultCode.UnknownSlot or ResultCode.SlotClosed => Refuse(code, prefix + "slot", $"got {order.Slot}"),
+        ResultCode.DuplicateClientOrderId => Refuse(code, prefix + "client_order_id", $"got {order.ClientOrderId}"),
+        _ => Refuse(code, prefix.TrimEnd('.'), null),
+    };
+
+    /// <summary>The field and value behind a refused cancel or reduce.</summary>
+    public static Refusal ForOrderCommand(ResultCode code, string participant, long orderId, long reduceByWh, MarketConfig config) => code switch
+    {
+        ResultCode.InvalidParticipant or ResultCode.UnknownParticipant => Refuse(code, "participant", $"got {participant}"),
+        ResultCode.NotOrderOwner or ResultCode.OrderNotFound => Refuse(code, "order_id", $"got {orderId}"),
+        ResultCode.SlotClosed => Refuse(code, "order_id", $"order {orderId}"),
+        ResultCode.ReduceNotBelowRemaining => Refuse(code, "reduce_by_wh", $"got {reduceByWh}, step {config.LotStepWh}"),
+        _ => Refuse(code, "order_id", $"got {orderId}"),
+    };
+}

@@ -1,0 +1,244 @@
+using P2PEnergy.Exchange;
+using P2PEnergy.Exchange.Server.Domain;
+using Pb = P2PEnergy.Exchange.Protos.V1;
+
+namespace P2PEnergy.Exchange.Server.Grpc;
+
+/// <summary>
+/// Conversions between the wire messages and the core's values. Proto enums carry the core's numbers, and
+/// a value the core does not know maps to 0 so that the core refuses it with its own result code.
+/// </summary>
+public static class Wire
+{
+    /// <summary>EIP-712 signature: r (32) || s (32) || v (1).</summary>
+    public const int SignatureLength = 65;
+
+    public static Side ToCore(this Pb.Side side) => side switch
+    {
+        Pb.Side.Buy => Side.Buy,
+        Pb.Side.Sell => Side.Sell,
+        _ => default,
+    };
+
+    public static Product ToCore(this Pb.Product product) => product switch
+    {
+        Pb.Product.Standard => Product.Standard,
+        Pb.Product.Green => Product.Green,
+        _ => default,
+    };
+
+    public static EnergySource ToCore(this Pb.EnergySource source) => source switch
+    {
+        Pb.EnergySource.Mixed => EnergySource.Mixed,
+        Pb.EnergySource.Renewable => EnergySource.Renewable,
+        _ => default,
+    };
+
+    public static Mechanism ToCore(this Pb.Mechanism mechanism) => mechanism switch
+    {
+        Pb.Mechanism.CallAuction => Mechanism.CallAuction,
+        Pb.Mechanism.Continuous => Mechanism.Continuous,
+        _ => default,
+    };
+
+    public static ParticipantKind ToCore(this Pb.ParticipantKind kind) => kind switch
+    {
+        Pb.ParticipantKind.Household => ParticipantKind.Household,
+        Pb.ParticipantKind.Prosumer => ParticipantKind.Prosumer,
+        Pb.ParticipantKind.Office => ParticipantKind.Office,
+        Pb.ParticipantKind.Phev => ParticipantKind.Phev,
+        Pb.ParticipantKind.Battery => ParticipantKind.Battery,
+        Pb.ParticipantKind.GridOperator => ParticipantKind.GridOperator,
+        _ => default,
+    };
+
+    public static Pb.Side ToWire(this Side side) => (Pb.Side)(int)side;
+
+    public static Pb.Product ToWire(this Product product) => (Pb.Product)(int)product;
+
+    public static Pb.EnergySource ToWire(this EnergySource source) => (Pb.EnergySource)(int)source;
+
+    public static Pb.Mechanism ToWire(this Mechanism mechanism) => (Pb.Mechanism)(int)mechanism;
+
+    public static Pb.ParticipantKind ToWire(this ParticipantKind kind) => (Pb.ParticipantKind)(int)kind;
+
+    public static Pb.OrderDoneReason ToWire(this OrderDoneReason reason) => (Pb.OrderDoneReason)(int)reason;
+
+    public static Pb.SlotPhase ToWire(this SlotPhase phase) => (Pb.SlotPhase)(int)phase;
+
+    /// <summary>Parses a 0x-hex address, or says which field was wrong.</summary>
+    public static bool TryParseAddress(string? text, string field, out Address address, out Refusal refusal)
+    {
+        if (Address.TryParse(text, out address))
+        {
+            refusal = default;
+            return true;
+        }
+        refusal = ResultStatus.Refuse(ResultCode.InvalidParticipant, field,
+            $"got {ResultStatus.Quote(text)}, expected 0x and 40 hex digits");
+        return false;
+    }
+
+    /// <summary>Reserved for EIP-712 (Ledger issue): not checked yet, but only an empty or a 65-byte value passes.</summary>
+    public static bool CheckSignature(Google.Protobuf.ByteString signature, string field, out Refusal refusal)
+    {
+        if (signature.Length is 0 or SignatureLength)
+        {
+            refusal = default;
+            return true;
+        }
+        refusal = ResultStatus.Invalid(field, "a signature is empty or 65 bytes (r, s, v)", $"got {signature.Length} bytes");
+        return false;
+    }
+
+    /// <summary>The edge checks of a new order; the core checks the rest.</summary>
+    public static bool TryParseOrder(Pb.NewOrder? order, out SubmitOrder command, out Refusal refusal, string prefix = "order.")
+    {
+        command = default;
+        if (order is null)
+        {
+            refusal = ResultStatus.Invalid(prefix.TrimEnd('.'), "an order is required");
+            return false;
+        }
+        if (!TryParseAddress(order.Participant, prefix + "participant", out var participant, out refusal)) return false;
+        if (order.ClientOrderId == 0)
+        {
+            refusal = ResultStatus.Invalid(prefix + "client_order_id", "a client order id must be set (non-zero)", "got 0");
+            return false;
+        }
+        if (!CheckSignature(order.Signature, prefix + "signature", out refusal)) return false;
+        command = new SubmitOrder(
+            participant,
+            order.ClientOrderId,
+            order.Side.ToCore(),
+            order.Slot,
+            order.EnergyWh,
+            order.LimitPriceTicks,
+            order.Product.ToCore(),
+            order.Source.ToCore(),
+            TimestampUnixMs: 0); // stamped by the market
+        return true;
+    }
+
+    public static Pb.Order ToWire(this in Order o) => new()
+    {
+        OrderId = o.OrderId,
+        Participant = o.Participant.ToString(),
+        ClientOrderId = o.ClientOrderId,
+        Side = o.Side.ToWire(),
+        Slot = o.Slot,
+        EnergyWh = o.EnergyWh,
+        LimitPriceTicks = o.LimitPriceTicks,
+        Product = o.Product.ToWire(),
+        Source = o.Source.ToWire(),
+        Zone = o.Zone,
+    };
+
+    public static Pb.OrderState ToWire(this in OrderState s) => new()
+    {
+        Order = s.Order.ToWire(),
+        RemainingWh = s.RemainingWh,
+        FilledWh = s.FilledWh,
+    };
+
+    public static Pb.Lot ToWire(this in Lot l) => new()
+    {
+        LotId = l.LotId,
+        Slot = l.Slot,
+        Seller = l.Seller.ToString(),
+        Buyer = l.Buyer.ToString(),
+        EnergyWh = l.EnergyWh,
+        PriceTicks = l.PriceTicks,
+        WheelingFeeTicks = l.WheelingFeeTicks,
+        Product = l.Product.ToWire(),
+        Source = l.Source.ToWire(),
+        SellOrderId = l.SellOrderId,
+        BuyOrderId = l.BuyOrderId,
+        Money = l.Money,
+        WheelingMoney = l.WheelingMoney,
+        BuyerPays = l.BuyerPays,
+    };
+
+    public static Pb.OrderDone ToWire(this OrderDoneEvent d) => new()
+    {
+        OrderId = d.OrderId,
+        Participant = d.Participant.ToString(),
+        Reason = d.Reason.ToWire(),
+        FilledWh = d.FilledWh,
+        ReleasedWh = d.ReleasedWh,
+    };
+
+    public static Pb.ClearingResult ToWire(this in ClearingResult r) => new()
+    {
+        Slot = r.Slot,
+        Product = r.Product.ToWire(),
+        Cleared = r.Cleared,
+        ClearingPriceTicks = r.ClearingPriceTicks,
+        MatchedWh = r.MatchedWh,
+        SupplyWh = r.SupplyWh,
+        DemandWh = r.DemandWh,
+        LotCount = r.LotCount,
+    };
+
+    public static Pb.BookDepth ToWire(this BookDepth d)
+    {
+        var w = new Pb.BookDepth { Slot = d.Slot, Product = d.Product.ToWire() };
+        foreach (var l in d.Bids) w.Bids.Add(new Pb.DepthLevel { PriceTicks = l.PriceTicks, EnergyWh = l.EnergyWh, Orders = l.Orders });
+        foreach (var l in d.Asks) w.Asks.Add(new Pb.DepthLevel { PriceTicks = l.PriceTicks, EnergyWh = l.EnergyWh, Orders = l.Orders });
+        return w;
+    }
+
+    public static Pb.GateClosure ToWire(this GateClosure c)
+    {
+        var w = new Pb.GateClosure
+        {
+            Slot = c.Slot,
+            Mechanism = c.Mechanism.ToWire(),
+            LotCount = c.LotCount,
+            MatchedWh = c.MatchedWh,
+            ExpiredOrders = c.ExpiredOrders,
+            ClosedAtUnixMs = c.UnixMs,
+        };
+        foreach (var r in c.Results) w.Results.Add(r.ToWire());
+        return w;
+    }
+
+    public static Pb.SlotInfo ToWire(this in SlotInfo s, MarketConfig config) => new()
+    {
+        Slot = s.Slot,
+        Mechanism = s.Mechanism.ToWire(),
+        Phase = s.Phase.ToWire(),
+        LiveOrders = s.LiveOrders,
+        GateClosureUnixMs = s.GateClosureUnixMs,
+        DeliveryStartUnixSeconds = config.DeliveryStartUnixSeconds(s.Slot),
+    };
+
+    public static Pb.Participant ToWire(this in Participant p) => new()
+    {
+        Address = p.Address.ToString(),
+        Zone = p.Zone,
+        Kind = p.Kind.ToWire(),
+    };
+
+    public static Pb.GridTariff ToWire(this GridTariff t)
+    {
+        var w = new Pb.GridTariff { RetailTicks = t.RetailTicks, BuyBackTicks = t.BuyBackTicks, UtcOffsetMinutes = t.UtcOffsetMinutes };
+        foreach (var (halfHour, ticks) in t.TimeOfUseRetail.OrderBy(kv => kv.Key))
+        {
+            w.TimeOfUse.Add(new Pb.TimeOfUsePrice { HalfHourOfDay = halfHour, RetailTicks = ticks });
+        }
+        return w;
+    }
+
+    /// <summary>The table as its default fee plus the pairs that differ from the default rule.</summary>
+    public static Pb.SetWheelingTableResponse ToWire(this WheelingTable table)
+    {
+        var w = new Pb.SetWheelingTableResponse { Zones = table.Zones, DefaultFeeTicks = table.DefaultFeeTicks };
+        foreach (var e in table.Entries())
+        {
+            var rule = e.SellerZone == e.BuyerZone ? 0 : table.DefaultFeeTicks;
+            if (e.FeeTicks != rule) w.Entries.Add(new Pb.WheelingEntry { SellerZone = e.SellerZone, BuyerZone = e.BuyerZone, FeeTicks = e.FeeTicks });
+        }
+        return w;
+    }
+}
