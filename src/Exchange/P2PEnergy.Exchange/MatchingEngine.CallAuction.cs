@@ -25,7 +25,8 @@ public sealed partial class MatchingEngine
         public long[] BuyAt = [];
         public long[] SellAlloc = [];
         public long[] BuyAlloc = [];
-        public long[] SellLeft = [];
+        public FilledOrder[] SellFilled = [];
+        public FilledOrder[] BuyFilled = [];
         public long[] MaxStandardBuy = [];
         public long[] MaxGreenBuy = [];
         public long[] MinRenewableSell = [];
@@ -353,28 +354,42 @@ public sealed partial class MatchingEngine
         }
     }
 
+    /// <summary>A filled order's pairing data, copied out of the node pool into a small dense array.</summary>
+    private struct FilledOrder
+    {
+        public long Price;
+        public long OrderId;
+        public long Wh;
+        public int Participant;
+        public int Zone;
+        public EnergySource Source;
+    }
+
     /// <summary>
     /// Pairs filled buys with filled sells into lots at the clearing price: buys in price priority; each takes
     /// the seller with the lowest wheeling fee to its zone, then the best seller priority (lowest limit, oldest).
+    /// The filled orders are first copied, in order-id order, into dense arrays: pairing jumps between
+    /// orders, and jumping inside a few MB is far cheaper than inside the whole node pool.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Lot> Pair(long slot, Product product, long price, List<int> sells, long[] sellAlloc,
         List<int> buys, long[] buyAlloc, long minP, int range)
     {
         var x = _scratch;
-        var nodes = _pool.Items;
         var zonesMax = Config.MaxZones;
+        var sellers = Gather(sells, sellAlloc, ref x.SellFilled);
+        var buyers = Gather(buys, buyAlloc, ref x.BuyFilled);
 
-        // Filled sells by zone, then price ascending, then order id (counting sorts keep order-id order).
-        var sellsByPrice = StableByPrice(sells, sellAlloc, minP, range, descending: false, ref x.SellOrder);
+        // Sellers by zone, then price ascending, then order id: a stable counting sort by price, then by zone.
+        var sellersByPrice = StableByPrice(sellers, minP, range, descending: false, ref x.SellOrder);
         var zoneStart = AuctionScratch.Ensure(ref x.ZoneStart, zonesMax + 1);
         Array.Clear(zoneStart, 0, zonesMax + 1);
-        foreach (var j in sellsByPrice) zoneStart[nodes[sells[j]].Zone + 1]++;
+        foreach (var c in sellersByPrice) zoneStart[sellers[c].Zone + 1]++;
         for (var z = 1; z <= zonesMax; z++) zoneStart[z] += zoneStart[z - 1];
         var zoneHead = AuctionScratch.Ensure(ref x.ZoneHead, zonesMax);
         Array.Copy(zoneStart, zoneHead, zonesMax);
-        var byZone = AuctionScratch.Ensure(ref x.ByPrice, sellsByPrice.Length);
-        foreach (var j in sellsByPrice) byZone[zoneHead[nodes[sells[j]].Zone]++] = j;
+        var byZone = AuctionScratch.Ensure(ref x.ByPrice, sellersByPrice.Length);
+        foreach (var c in sellersByPrice) byZone[zoneHead[sellers[c].Zone]++] = c;
         Array.Copy(zoneStart, zoneHead, zonesMax);
         var present = AuctionScratch.Ensure(ref x.ZonesPresent, zonesMax);
         var zoneCount = 0;
@@ -382,15 +397,13 @@ public sealed partial class MatchingEngine
         {
             if (zoneStart[z + 1] > zoneStart[z]) present[zoneCount++] = z;
         }
-        var left = AuctionScratch.Ensure(ref x.SellLeft, sells.Count);
-        Array.Copy(sellAlloc, left, sells.Count);
 
         var lots = x.Lots;
         lots.Clear();
-        foreach (var b in StableByPrice(buys, buyAlloc, minP, range, descending: true, ref x.BuyOrder))
+        foreach (var b in StableByPrice(buyers, minP, range, descending: true, ref x.BuyOrder))
         {
-            ref var buy = ref nodes[buys[b]];
-            var need = buyAlloc[b];
+            ref var buy = ref buyers[b];
+            var need = buy.Wh;
             while (need > 0)
             {
                 var best = -1;
@@ -399,7 +412,7 @@ public sealed partial class MatchingEngine
                 {
                     var z = present[k];
                     if (zoneHead[z] == zoneStart[z + 1]) continue;
-                    ref var seller = ref nodes[sells[byZone[zoneHead[z]]]];
+                    ref var seller = ref sellers[byZone[zoneHead[z]]];
                     var fee = Wheeling.Fee(z, buy.Zone);
                     if (best >= 0 && (fee > bestFee || (fee == bestFee && (seller.Price > bestPrice || (seller.Price == bestPrice && seller.OrderId > bestId)))))
                     {
@@ -410,9 +423,8 @@ public sealed partial class MatchingEngine
                     bestPrice = seller.Price;
                     bestId = seller.OrderId;
                 }
-                var j = byZone[zoneHead[best]];
-                ref var sell = ref nodes[sells[j]];
-                var wh = Math.Min(need, left[j]);
+                ref var sell = ref sellers[byZone[zoneHead[best]]];
+                var wh = Math.Min(need, sell.Wh);
                 lots.Add(new Lot(
                     _nextLotId++,
                     slot,
@@ -426,36 +438,60 @@ public sealed partial class MatchingEngine
                     sell.OrderId,
                     buy.OrderId));
                 need -= wh;
-                left[j] -= wh;
-                if (left[j] == 0) zoneHead[best]++;
+                sell.Wh -= wh;
+                if (sell.Wh == 0) zoneHead[best]++;
             }
         }
         return lots;
     }
 
-    /// <summary>Indexes of orders with a fill, by price (ascending or descending), keeping order-id order within a price.</summary>
+    /// <summary>Copies the orders with a fill, in order-id order, into a dense buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private ReadOnlySpan<int> StableByPrice(List<int> handles, long[] alloc, long minP, int range, bool descending, ref int[] buffer)
+    private Span<FilledOrder> Gather(List<int> handles, long[] alloc, ref FilledOrder[] buffer)
     {
         var nodes = _pool.Items;
-        var counts = AuctionScratch.Ensure(ref _scratch.Counts, range + 1);
-        Array.Clear(counts, 0, range + 1);
         var n = 0;
         for (var j = 0; j < handles.Count; j++)
         {
-            if (alloc[j] == 0) continue;
-            var i = (int)(nodes[handles[j]].Price - minP);
-            counts[(descending ? range - 1 - i : i) + 1]++;
-            n++;
+            if (alloc[j] > 0) n++;
         }
-        for (var i = 1; i <= range; i++) counts[i] += counts[i - 1];
         var result = AuctionScratch.Ensure(ref buffer, n);
+        n = 0;
         for (var j = 0; j < handles.Count; j++)
         {
             if (alloc[j] == 0) continue;
-            var i = (int)(nodes[handles[j]].Price - minP);
-            result[counts[descending ? range - 1 - i : i]++] = j;
+            ref var node = ref nodes[handles[j]];
+            result[n++] = new FilledOrder
+            {
+                Price = node.Price,
+                OrderId = node.OrderId,
+                Wh = alloc[j],
+                Participant = node.Participant,
+                Zone = node.Zone,
+                Source = node.Source,
+            };
         }
         return result.AsSpan(0, n);
+    }
+
+    /// <summary>Indexes into <paramref name="orders"/> by price (ascending or descending), keeping their order within a price.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ReadOnlySpan<int> StableByPrice(Span<FilledOrder> orders, long minP, int range, bool descending, ref int[] buffer)
+    {
+        var counts = AuctionScratch.Ensure(ref _scratch.Counts, range + 1);
+        Array.Clear(counts, 0, range + 1);
+        foreach (ref var o in orders)
+        {
+            var i = (int)(o.Price - minP);
+            counts[(descending ? range - 1 - i : i) + 1]++;
+        }
+        for (var i = 1; i <= range; i++) counts[i] += counts[i - 1];
+        var result = AuctionScratch.Ensure(ref buffer, orders.Length);
+        for (var c = 0; c < orders.Length; c++)
+        {
+            var i = (int)(orders[c].Price - minP);
+            result[counts[descending ? range - 1 - i : i]++] = c;
+        }
+        return result.AsSpan(0, orders.Length);
     }
 }

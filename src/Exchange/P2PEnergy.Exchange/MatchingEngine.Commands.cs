@@ -38,7 +38,8 @@ public sealed partial class MatchingEngine
     public ResultCode RegisterParticipant(Address address, int zone, ParticipantKind kind)
     {
         if (address.IsZero) return ResultCode.InvalidParticipant;
-        if ((uint)zone >= (uint)Config.MaxZones) return ResultCode.InvalidZone;
+        // Not (uint)zone: the build checks overflow, and a negative zone must be refused, not thrown.
+        if (zone < 0 || zone >= Config.MaxZones) return ResultCode.InvalidZone;
         if (!Enum.IsDefined(kind)) return ResultCode.InvalidKind;
         if (_participantIndex.ContainsKey(address)) return ResultCode.ParticipantAlreadyRegistered;
         _participantIndex.Add(address, _participants.Count);

@@ -45,7 +45,7 @@ public sealed class WheelingTable
         }
         foreach (var e in entries)
         {
-            if ((uint)e.SellerZone >= (uint)zones || (uint)e.BuyerZone >= (uint)zones)
+            if (e.SellerZone < 0 || e.SellerZone >= zones || e.BuyerZone < 0 || e.BuyerZone >= zones)
                 throw new ArgumentOutOfRangeException(nameof(entries), $"zone pair ({e.SellerZone}, {e.BuyerZone}) is outside 0 … {zones - 1}");
             if (e.FeeTicks < 0)
                 throw new ArgumentOutOfRangeException(nameof(entries), $"wheeling fee {e.FeeTicks} for ({e.SellerZone}, {e.BuyerZone}) is negative");

@@ -1,6 +1,6 @@
 using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Domain;
-using Pb = P2PEnergy.Exchange.Protos.V1;
+using Api = P2PEnergy.Exchange.Protos.V1;
 
 namespace P2PEnergy.Exchange.Server.Grpc;
 
@@ -13,58 +13,58 @@ public static class Wire
     /// <summary>EIP-712 signature: r (32) || s (32) || v (1).</summary>
     public const int SignatureLength = 65;
 
-    public static Side ToCore(this Pb.Side side) => side switch
+    public static Side ToCore(this Api.Side side) => side switch
     {
-        Pb.Side.Buy => Side.Buy,
-        Pb.Side.Sell => Side.Sell,
+        Api.Side.Buy => Side.Buy,
+        Api.Side.Sell => Side.Sell,
         _ => default,
     };
 
-    public static Product ToCore(this Pb.Product product) => product switch
+    public static Product ToCore(this Api.Product product) => product switch
     {
-        Pb.Product.Standard => Product.Standard,
-        Pb.Product.Green => Product.Green,
+        Api.Product.Standard => Product.Standard,
+        Api.Product.Green => Product.Green,
         _ => default,
     };
 
-    public static EnergySource ToCore(this Pb.EnergySource source) => source switch
+    public static EnergySource ToCore(this Api.EnergySource source) => source switch
     {
-        Pb.EnergySource.Mixed => EnergySource.Mixed,
-        Pb.EnergySource.Renewable => EnergySource.Renewable,
+        Api.EnergySource.Mixed => EnergySource.Mixed,
+        Api.EnergySource.Renewable => EnergySource.Renewable,
         _ => default,
     };
 
-    public static Mechanism ToCore(this Pb.Mechanism mechanism) => mechanism switch
+    public static Mechanism ToCore(this Api.Mechanism mechanism) => mechanism switch
     {
-        Pb.Mechanism.CallAuction => Mechanism.CallAuction,
-        Pb.Mechanism.Continuous => Mechanism.Continuous,
+        Api.Mechanism.CallAuction => Mechanism.CallAuction,
+        Api.Mechanism.Continuous => Mechanism.Continuous,
         _ => default,
     };
 
-    public static ParticipantKind ToCore(this Pb.ParticipantKind kind) => kind switch
+    public static ParticipantKind ToCore(this Api.ParticipantKind kind) => kind switch
     {
-        Pb.ParticipantKind.Household => ParticipantKind.Household,
-        Pb.ParticipantKind.Prosumer => ParticipantKind.Prosumer,
-        Pb.ParticipantKind.Office => ParticipantKind.Office,
-        Pb.ParticipantKind.Phev => ParticipantKind.Phev,
-        Pb.ParticipantKind.Battery => ParticipantKind.Battery,
-        Pb.ParticipantKind.GridOperator => ParticipantKind.GridOperator,
+        Api.ParticipantKind.Household => ParticipantKind.Household,
+        Api.ParticipantKind.Prosumer => ParticipantKind.Prosumer,
+        Api.ParticipantKind.Office => ParticipantKind.Office,
+        Api.ParticipantKind.Phev => ParticipantKind.Phev,
+        Api.ParticipantKind.Battery => ParticipantKind.Battery,
+        Api.ParticipantKind.GridOperator => ParticipantKind.GridOperator,
         _ => default,
     };
 
-    public static Pb.Side ToWire(this Side side) => (Pb.Side)(int)side;
+    public static Api.Side ToWire(this Side side) => (Api.Side)(int)side;
 
-    public static Pb.Product ToWire(this Product product) => (Pb.Product)(int)product;
+    public static Api.Product ToWire(this Product product) => (Api.Product)(int)product;
 
-    public static Pb.EnergySource ToWire(this EnergySource source) => (Pb.EnergySource)(int)source;
+    public static Api.EnergySource ToWire(this EnergySource source) => (Api.EnergySource)(int)source;
 
-    public static Pb.Mechanism ToWire(this Mechanism mechanism) => (Pb.Mechanism)(int)mechanism;
+    public static Api.Mechanism ToWire(this Mechanism mechanism) => (Api.Mechanism)(int)mechanism;
 
-    public static Pb.ParticipantKind ToWire(this ParticipantKind kind) => (Pb.ParticipantKind)(int)kind;
+    public static Api.ParticipantKind ToWire(this ParticipantKind kind) => (Api.ParticipantKind)(int)kind;
 
-    public static Pb.OrderDoneReason ToWire(this OrderDoneReason reason) => (Pb.OrderDoneReason)(int)reason;
+    public static Api.OrderDoneReason ToWire(this OrderDoneReason reason) => (Api.OrderDoneReason)(int)reason;
 
-    public static Pb.SlotPhase ToWire(this SlotPhase phase) => (Pb.SlotPhase)(int)phase;
+    public static Api.SlotPhase ToWire(this SlotPhase phase) => (Api.SlotPhase)(int)phase;
 
     /// <summary>Parses a 0x-hex address, or says which field was wrong.</summary>
     public static bool TryParseAddress(string? text, string field, out Address address, out Refusal refusal)
@@ -92,7 +92,7 @@ public static class Wire
     }
 
     /// <summary>The edge checks of a new order; the core checks the rest.</summary>
-    public static bool TryParseOrder(Pb.NewOrder? order, out SubmitOrder command, out Refusal refusal, string prefix = "order.")
+    public static bool TryParseOrder(Api.NewOrder? order, out SubmitOrder command, out Refusal refusal, string prefix = "order.")
     {
         command = default;
         if (order is null)
@@ -120,7 +120,7 @@ public static class Wire
         return true;
     }
 
-    public static Pb.Order ToWire(this in Order o) => new()
+    public static Api.Order ToWire(this in Order o) => new()
     {
         OrderId = o.OrderId,
         Participant = o.Participant.ToString(),
@@ -134,14 +134,14 @@ public static class Wire
         Zone = o.Zone,
     };
 
-    public static Pb.OrderState ToWire(this in OrderState s) => new()
+    public static Api.OrderState ToWire(this in OrderState s) => new()
     {
         Order = s.Order.ToWire(),
         RemainingWh = s.RemainingWh,
         FilledWh = s.FilledWh,
     };
 
-    public static Pb.Lot ToWire(this in Lot l) => new()
+    public static Api.Lot ToWire(this in Lot l) => new()
     {
         LotId = l.LotId,
         Slot = l.Slot,
@@ -159,7 +159,7 @@ public static class Wire
         BuyerPays = l.BuyerPays,
     };
 
-    public static Pb.OrderDone ToWire(this OrderDoneEvent d) => new()
+    public static Api.OrderDone ToWire(this OrderDoneEvent d) => new()
     {
         OrderId = d.OrderId,
         Participant = d.Participant.ToString(),
@@ -168,7 +168,7 @@ public static class Wire
         ReleasedWh = d.ReleasedWh,
     };
 
-    public static Pb.ClearingResult ToWire(this in ClearingResult r) => new()
+    public static Api.ClearingResult ToWire(this in ClearingResult r) => new()
     {
         Slot = r.Slot,
         Product = r.Product.ToWire(),
@@ -180,17 +180,17 @@ public static class Wire
         LotCount = r.LotCount,
     };
 
-    public static Pb.BookDepth ToWire(this BookDepth d)
+    public static Api.BookDepth ToWire(this BookDepth d)
     {
-        var w = new Pb.BookDepth { Slot = d.Slot, Product = d.Product.ToWire() };
-        foreach (var l in d.Bids) w.Bids.Add(new Pb.DepthLevel { PriceTicks = l.PriceTicks, EnergyWh = l.EnergyWh, Orders = l.Orders });
-        foreach (var l in d.Asks) w.Asks.Add(new Pb.DepthLevel { PriceTicks = l.PriceTicks, EnergyWh = l.EnergyWh, Orders = l.Orders });
+        var w = new Api.BookDepth { Slot = d.Slot, Product = d.Product.ToWire() };
+        foreach (var l in d.Bids) w.Bids.Add(new Api.DepthLevel { PriceTicks = l.PriceTicks, EnergyWh = l.EnergyWh, Orders = l.Orders });
+        foreach (var l in d.Asks) w.Asks.Add(new Api.DepthLevel { PriceTicks = l.PriceTicks, EnergyWh = l.EnergyWh, Orders = l.Orders });
         return w;
     }
 
-    public static Pb.GateClosure ToWire(this GateClosure c)
+    public static Api.GateClosure ToWire(this GateClosure c)
     {
-        var w = new Pb.GateClosure
+        var w = new Api.GateClosure
         {
             Slot = c.Slot,
             Mechanism = c.Mechanism.ToWire(),
@@ -203,7 +203,7 @@ public static class Wire
         return w;
     }
 
-    public static Pb.SlotInfo ToWire(this in SlotInfo s, MarketConfig config) => new()
+    public static Api.SlotInfo ToWire(this in SlotInfo s, MarketConfig config) => new()
     {
         Slot = s.Slot,
         Mechanism = s.Mechanism.ToWire(),
@@ -213,31 +213,31 @@ public static class Wire
         DeliveryStartUnixSeconds = config.DeliveryStartUnixSeconds(s.Slot),
     };
 
-    public static Pb.Participant ToWire(this in Participant p) => new()
+    public static Api.Participant ToWire(this in Participant p) => new()
     {
         Address = p.Address.ToString(),
         Zone = p.Zone,
         Kind = p.Kind.ToWire(),
     };
 
-    public static Pb.GridTariff ToWire(this GridTariff t)
+    public static Api.GridTariff ToWire(this GridTariff t)
     {
-        var w = new Pb.GridTariff { RetailTicks = t.RetailTicks, BuyBackTicks = t.BuyBackTicks, UtcOffsetMinutes = t.UtcOffsetMinutes };
+        var w = new Api.GridTariff { RetailTicks = t.RetailTicks, BuyBackTicks = t.BuyBackTicks, UtcOffsetMinutes = t.UtcOffsetMinutes };
         foreach (var (halfHour, ticks) in t.TimeOfUseRetail.OrderBy(kv => kv.Key))
         {
-            w.TimeOfUse.Add(new Pb.TimeOfUsePrice { HalfHourOfDay = halfHour, RetailTicks = ticks });
+            w.TimeOfUse.Add(new Api.TimeOfUsePrice { HalfHourOfDay = halfHour, RetailTicks = ticks });
         }
         return w;
     }
 
     /// <summary>The table as its default fee plus the pairs that differ from the default rule.</summary>
-    public static Pb.SetWheelingTableResponse ToWire(this WheelingTable table)
+    public static Api.SetWheelingTableResponse ToWire(this WheelingTable table)
     {
-        var w = new Pb.SetWheelingTableResponse { Zones = table.Zones, DefaultFeeTicks = table.DefaultFeeTicks };
+        var w = new Api.SetWheelingTableResponse { Zones = table.Zones, DefaultFeeTicks = table.DefaultFeeTicks };
         foreach (var e in table.Entries())
         {
             var rule = e.SellerZone == e.BuyerZone ? 0 : table.DefaultFeeTicks;
-            if (e.FeeTicks != rule) w.Entries.Add(new Pb.WheelingEntry { SellerZone = e.SellerZone, BuyerZone = e.BuyerZone, FeeTicks = e.FeeTicks });
+            if (e.FeeTicks != rule) w.Entries.Add(new Api.WheelingEntry { SellerZone = e.SellerZone, BuyerZone = e.BuyerZone, FeeTicks = e.FeeTicks });
         }
         return w;
     }

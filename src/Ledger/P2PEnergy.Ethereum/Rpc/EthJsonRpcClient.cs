@@ -361,13 +361,13 @@ public sealed class EthJsonRpcClient : IDisposable
             BlockHash = ReadData(Get(json, "blockHash", m), m),
             BlockNumber = ReadUInt64(Get(json, "blockNumber", m), m),
             From = ReadAddress(Get(json, "from", m), m),
-            To = ReadOptional(json, "to", e => ReadAddress(e, m)),
-            ContractAddress = ReadOptional(json, "contractAddress", e => ReadAddress(e, m)),
+            To = ReadOptionalValue(json, "to", e => ReadAddress(e, m)),
+            ContractAddress = ReadOptionalValue(json, "contractAddress", e => ReadAddress(e, m)),
             CumulativeGasUsed = ReadUInt64(Get(json, "cumulativeGasUsed", m), m),
             GasUsed = ReadUInt64(Get(json, "gasUsed", m), m),
-            EffectiveGasPrice = ReadOptional(json, "effectiveGasPrice", e => (BigInteger?)ReadQuantity(e, m)),
-            Status = ReadOptional(json, "status", e => (byte?)ReadSmall(e, m, 1)),
-            Type = ReadOptional(json, "type", e => (byte?)ReadSmall(e, m, 255)),
+            EffectiveGasPrice = ReadOptionalValue(json, "effectiveGasPrice", e => ReadQuantity(e, m)),
+            Status = ReadOptionalValue(json, "status", e => (byte)ReadSmall(e, m, 1)),
+            Type = ReadOptionalValue(json, "type", e => (byte)ReadSmall(e, m, 255)),
             Logs = Get(json, "logs", m).EnumerateArray().Select(ParseLog).ToArray(),
         };
     }
@@ -380,11 +380,11 @@ public sealed class EthJsonRpcClient : IDisposable
             Address = ReadAddress(Get(json, "address", m), m),
             Topics = Get(json, "topics", m).EnumerateArray().Select(t => Hex.DecodeFixed(ReadString(t, m), 32)).ToArray(),
             Data = ReadData(Get(json, "data", m), m),
-            BlockNumber = ReadOptional(json, "blockNumber", e => (ulong?)ReadUInt64(e, m)),
+            BlockNumber = ReadOptionalValue(json, "blockNumber", e => ReadUInt64(e, m)),
             BlockHash = ReadOptional(json, "blockHash", e => ReadData(e, m)),
             TransactionHash = ReadOptional(json, "transactionHash", e => ReadData(e, m)),
-            TransactionIndex = ReadOptional(json, "transactionIndex", e => (ulong?)ReadUInt64(e, m)),
-            LogIndex = ReadOptional(json, "logIndex", e => (ulong?)ReadUInt64(e, m)),
+            TransactionIndex = ReadOptionalValue(json, "transactionIndex", e => ReadUInt64(e, m)),
+            LogIndex = ReadOptionalValue(json, "logIndex", e => ReadUInt64(e, m)),
             Removed = json.TryGetProperty("removed", out var removed) && removed.ValueKind == JsonValueKind.True,
         };
     }
@@ -413,8 +413,14 @@ public sealed class EthJsonRpcClient : IDisposable
         return value;
     }
 
-    private static T? ReadOptional<T>(JsonElement json, string name, Func<JsonElement, T> read) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? read(value) : default;
+    // Two forms so that an absent or null member is null for value types too (never default(T)).
+    private static T? ReadOptional<T>(JsonElement json, string name, Func<JsonElement, T> read)
+        where T : class =>
+        json.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? read(value) : null;
+
+    private static T? ReadOptionalValue<T>(JsonElement json, string name, Func<JsonElement, T> read)
+        where T : struct =>
+        json.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? read(value) : null;
 
     private static string ReadString(JsonElement element, string context) =>
         element.ValueKind == JsonValueKind.String

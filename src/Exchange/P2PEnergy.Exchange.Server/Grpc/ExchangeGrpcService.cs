@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using Grpc.Core;
+using P2PEnergy.Exchange;
+using P2PEnergy.Exchange.Server.Domain;
+using Api = P2PEnergy.Exchange.Protos.V1;
+
+namespace P2PEnergy.Exchange.Server.Grpc;
+
+/// <summary>The participants' API: validate at the edge, call the market, map the result.</summary>
+public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData) : Api.ExchangeService.ExchangeServiceBase
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+
+    public override Task<Api.SubmitOrderResponse> SubmitOrder(Api.SubmitOrderRequest request, ServerCallContext context)
+    {
+        if (!Wire.TryParseOrder(request.Order, out var command, out var refusal)) throw refusal.ToException();
+        var outcome = market.Submit(command);
+        if (!outcome.Ok) throw ResultStatus.ForSubmit(outcome.Code, request.Order, market.Config).ToException();
+        var response = new Api.SubmitOrderResponse
+        {
+            Order = outcome.Accepted!.Value.ToWire(),
+            RemainingWh = outcome.Live?.RemainingWh ?? 0,
+            Done = outcome.Done?.ToWire(),
+            AcceptedAtUnixMs = outcome.UnixMs,
+        };
+        foreach (var lot in outcome.Lots) response.Lots.Add(lot.ToWire());
+        return Task.FromResult(response);
+    }
+
+    public override Task<Api.CancelOrderResponse> CancelOrder(Api.CancelOrderRequest request, ServerCallContext context)
+    {
+        if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)) throw refusal.ToException();
+        var outcome = market.Cancel(participant, request.OrderId);
+        if (!outcome.Ok) throw ResultStatus.ForOrderCommand(outcome.Code, request.Participant, request.OrderId, 0, market.Config).ToException();
+        return Task.FromResult(new Api.CancelOrderResponse { Done = outcome.Done!.ToWire() });
+    }
+
+    public override Task<Api.ReduceOrderResponse> ReduceOrder(Api.ReduceOrderRequest request, ServerCallContext context)
+    {
+        if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)) throw refusal.ToException();
+        var outcome = market.Reduce(participant, request.OrderId, request.ReduceByWh);
+        if (!outcome.Ok) throw ResultStatus.ForOrderCommand(outcome.Code, request.Participant, request.OrderId, request.ReduceByWh, market.Config).ToException();
+        return Task.FromResult(new Api.ReduceOrderResponse { OrderId = request.OrderId, RemainingWh = outcome.Live!.Value.RemainingWh });
+    }
+
+    public override Task<Api.GetOrderResponse> GetOrder(Api.GetOrderRequest request, ServerCallContext context)
+    {
+        if (!market.TryGetOrder(request.OrderId, out var state))
+            throw ResultStatus.Refuse(ResultCode.OrderNotFound, "order_id", $"got {request.OrderId}").ToException();
+        return Task.FromResult(new Api.GetOrderResponse { Order = state.ToWire() });
+    }
+
+    public override Task<Api.GetOrderBookResponse> GetOrderBook(Api.GetOrderBookRequest request, ServerCallContext context)
+    {
+        if (request.MaxLevels < 0) throw ResultStatus.Invalid("max_levels", "must be 0 (all) or more", $"got {request.MaxLevels}").ToException();
+        Product[] products = request.Product == Api.Product.Unspecified ? [Product.Green, Product.Standard] : [request.Product.ToCore()];
+        var response = new Api.GetOrderBookResponse();
+        foreach (var product in products)
+        {
+            var code = market.GetDepth(request.Slot, product, request.MaxLevels, out var depth);
+            if (code != ResultCode.Ok)
+            {
+                var refusal = code == ResultCode.InvalidProduct
+                    ? ResultStatus.Refuse(code, "product", $"got {request.Product}")
+                    : ResultStatus.Refuse(code, "slot", $"got {request.Slot}");
+                throw refusal.ToException();
+            }
+            response.Books.Add(depth!.ToWire());
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<Api.GetLotsResponse> GetLots(Api.GetLotsRequest request, ServerCallContext context)
+    {
+        Address? participant = null;
+        if (request.Participant.Length > 0)
+        {
+            if (!Wire.TryParseAddress(request.Participant, "participant", out var p, out var refusal)) throw refusal.ToException();
+            participant = p;
+        }
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        if (pageSize is < 1 or > MaxPageSize)
+            throw ResultStatus.Invalid("page_size", $"must be 1 … {MaxPageSize}, or 0 for {DefaultPageSize}", $"got {request.PageSize}").ToException();
+        var after = 0L;
+        if (request.PageToken.Length > 0 && (!long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after)))
+            throw ResultStatus.Invalid("page_token", "not a token from a previous GetLots response", $"got {ResultStatus.Quote(request.PageToken)}").ToException();
+
+        var lots = market.GetLots(request.HasSlot ? request.Slot : null, participant, after, pageSize, out var more);
+        var response = new Api.GetLotsResponse();
+        foreach (var lot in lots) response.Lots.Add(lot.ToWire());
+        // The token is the last lot id returned; ids only grow, so paging is stable while lots are added.
+        if (more) response.NextPageToken = lots[^1].LotId.ToString(CultureInfo.InvariantCulture);
+        return Task.FromResult(response);
+    }
+
+    public override async Task StreamOrders(
+        IAsyncStreamReader<Api.StreamOrdersRequest> requestStream,
+        IServerStreamWriter<Api.StreamOrdersResponse> responseStream,
+        ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var session = new OrderStreamSession(market);
+        var writer = WriteAllAsync(session.Outbox, responseStream, ct);
+        ExceptionDispatchInfo? readFailure = null;
+        try
+        {
+            while (await requestStream.MoveNext(ct))
+            {
+                // Back-pressure: a client that does not read its acks stops being read.
+                await session.Outbox.WaitForRoomAsync(ct);
+                if (session.Outbox.DropReason is not null) break;
+                Handle(requestStream.Current, session);
+            }
+        }
+        catch (Exception ex)
+        {
+            readFailure = ExceptionDispatchInfo.Capture(ex);
+        }
+        session.Dispose(); // stop listening; the writer sends what is queued, then ends
+        try
+        {
+            await writer;
+        }
+        catch when (readFailure is not null)
+        {
+            // The read side's failure is the one to report.
+        }
+        readFailure?.Throw();
+        if (session.Outbox.DropReason is { } reason) throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
+    }
+
+    private static async Task WriteAllAsync<T>(Outbox<T> outbox, IServerStreamWriter<T> stream, CancellationToken ct)
+    {
+        await foreach (var message in outbox.ReadAllAsync(ct))
+        {
+            await stream.WriteAsync(message, ct);
+        }
+    }
+
+    private void Handle(Api.StreamOrdersRequest request, OrderStreamSession session)
+    {
+        var id = request.RequestId;
+        switch (request.CommandCase)
+        {
+            case Api.StreamOrdersRequest.CommandOneofCase.Submit:
+            {
+                var order = request.Submit.Order;
+                if (!Wire.TryParseOrder(order, out var command, out var refusal))
+                {
+                    session.Acknowledge(Ack(id, 0, refusal), null);
+                    return;
+                }
+                market.Submit(command, o => session.Acknowledge(
+                    o.Ok ? Ack(id, o) : Ack(id, 0, ResultStatus.ForSubmit(o.Code, order, market.Config)),
+                    o.Ok ? command.Participant : null));
+                return;
+            }
+            case Api.StreamOrdersRequest.CommandOneofCase.Cancel:
+            {
+                var cancel = request.Cancel;
+                if (!TryParseOwner(cancel.Participant, cancel.Signature, out var participant, out var refusal))
+                {
+                    session.Acknowledge(Ack(id, cancel.OrderId, refusal), null);
+                    return;
+                }
+                market.Cancel(participant, cancel.OrderId, o => session.Acknowledge(
+                    o.Ok ? Ack(id, o) : Ack(id, cancel.OrderId, ResultStatus.ForOrderCommand(o.Code, cancel.Participant, cancel.OrderId, 0, market.Config)),
+                    o.Ok ? participant : null));
+                return;
+            }
+            case Api.StreamOrdersRequest.CommandOneofCase.Reduce:
+            {
+                var reduce = request.Reduce;
+                if (!TryParseOwner(reduce.Participant, reduce.Signature, out var participant, out var refusal))
+                {
+                    session.Acknowledge(Ack(id, reduce.OrderId, refusal), null);
+                    return;
+                }
+                market.Reduce(participant, reduce.OrderId, reduce.ReduceByWh, o => session.Acknowledge(
+                    o.Ok ? Ack(id, o) : Ack(id, reduce.OrderId, ResultStatus.ForOrderCommand(o.Code, reduce.Participant, reduce.OrderId, reduce.ReduceByWh, market.Config)),
+                    o.Ok ? participant : null));
+                return;
+            }
+            default:
+                session.Acknowledge(Ack(id, 0, ResultStatus.Invalid("command", "one of submit, cancel or reduce is required")), null);
+                return;
+        }
+    }
+
+    private static Api.OrderAck Ack(ulong requestId, CommandOutcome outcome) => new()
+    {
+        RequestId = requestId,
+        OrderId = outcome.OrderId,
+        ResultCode = 0,
+        Message = "ok",
+        StatusCode = (int)StatusCode.OK,
+        Order = outcome.Live?.ToWire(),
+        UnixMs = outcome.UnixMs,
+    };
+
+    private Api.OrderAck Ack(ulong requestId, long orderId, Refusal refusal) => new()
+    {
+        RequestId = requestId,
+        OrderId = orderId,
+        ResultCode = refusal.ResultCode,
+        Message = refusal.Message,
+        StatusCode = (int)refusal.Status,
+        UnixMs = market.Clock.NowUnixMs,
+    };
+
+    public override async Task SubscribeMarketData(
+        Api.SubscribeMarketDataRequest request,
+        IServerStreamWriter<Api.MarketDataEvent> responseStream,
+        ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        using var subscription = marketData.Subscribe(request.HasSlot ? request.Slot : null);
+        // Headers go out once the subscription is live: a client that waits for them sees every later event.
+        await context.WriteResponseHeadersAsync([]);
+        try
+        {
+            await WriteAllAsync(subscription.Outbox, responseStream, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return; // the client went away
+        }
+        if (subscription.Outbox.DropReason is { } reason) throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
+    }
+
+    private static bool TryParseOwner(string participant, Google.Protobuf.ByteString signature, out Address address, out Refusal refusal)
+    {
+        address = default;
+        return Wire.TryParseAddress(participant, "participant", out address, out refusal)
+            && Wire.CheckSignature(signature, "signature", out refusal);
+    }
+}
