@@ -28,7 +28,9 @@ trap 'echo "demo.sh: interrupted" >&2; exit 130' INT TERM
 start_unix=1780279200
 log="$out/exchange.log"
 echo "== starting the exchange on 127.0.0.1 (simulated clock), log: ${log#$root/}"
-dotnet src/Exchange/P2PEnergy.Exchange.Server/bin/Release/net10.0/P2PEnergy.Exchange.Server.dll \
+server_bin="$root/src/Exchange/P2PEnergy.Exchange.Server/bin/Release/net10.0"
+dotnet "$server_bin/P2PEnergy.Exchange.Server.dll" \
+  --contentRoot "$server_bin" \
   --Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:0 \
   --Exchange:Clock=Simulated \
   --Exchange:SimulatedStartUnixSeconds=$start_unix \

@@ -243,6 +243,66 @@ public class AbiTests
     }
 }
 
+public class RlpTests
+{
+    [Fact]
+    public void Hostile_nesting_is_rejected_instead_of_overflowing_the_stack()
+    {
+        // One level past the limit, built legitimately.
+        RlpItem item = RlpItem.List();
+        for (int i = 0; i < Rlp.MaxDepth; i++)
+        {
+            item = RlpItem.List(item);
+        }
+        var error = Assert.Throws<RlpException>(() => Rlp.Decode(Rlp.Encode(item)));
+        Assert.Contains("nested deeper", error.Message, StringComparison.Ordinal);
+
+        // 100 000 levels of well-formed nesting: must fail with RlpException, not crash the process.
+        var deep = DeeplyNestedEmptyList(100_000);
+        Assert.Equal(0xc0, deep[^1]);
+        error = Assert.Throws<RlpException>(() => Rlp.Decode(deep));
+        Assert.Contains("nested deeper", error.Message, StringComparison.Ordinal);
+    }
+
+    // Built by hand (the encoder would recurse as deep): sizes grow from the innermost [] outwards,
+    // then list prefixes are written outermost first.
+    private static byte[] DeeplyNestedEmptyList(int levels)
+    {
+        var sizes = new int[levels + 1];
+        sizes[0] = 1;
+        for (int i = 1; i <= levels; i++)
+        {
+            sizes[i] = sizes[i - 1] + ListPrefix(sizes[i - 1]).Length;
+        }
+        var output = new List<byte>(sizes[levels]);
+        for (int i = levels; i >= 1; i--)
+        {
+            output.AddRange(ListPrefix(sizes[i - 1]));
+        }
+        output.Add(0xc0);
+        return output.ToArray();
+    }
+
+    private static byte[] ListPrefix(int payload)
+    {
+        if (payload < 56)
+        {
+            return [(byte)(0xc0 + payload)];
+        }
+        var length = Hex.ToMinimalBigEndian(payload);
+        return [(byte)(0xf7 + length.Length), .. length];
+    }
+
+    [Fact]
+    public void Integers_with_leading_zero_bytes_are_not_canonical()
+    {
+        var item = Rlp.Decode(H("0x820001")).AsString();
+        Assert.Throws<RlpException>(() => item.ToBigInteger());
+        Assert.Equal(new BigInteger(256), Rlp.Decode(H("0x820100")).AsString().ToBigInteger());
+        Assert.Throws<RlpException>(() => Rlp.Decode(H("0xc0")).AsString());
+    }
+}
+
 public class TransactionTests
 {
     [Fact]

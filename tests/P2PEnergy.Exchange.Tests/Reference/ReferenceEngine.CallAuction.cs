@@ -75,11 +75,15 @@ public sealed partial class ReferenceEngine
         var demand = buys.Sum(b => b.OfferedWh);
         var notCleared = new ClearingResult(slot, product, false, 0, 0, supply, demand, 0);
 
-        // Every tick of the price band.
+        // Every tick of the price band when it is small (the property tests use 1 … 300). In a wide band, every
+        // tick between the lowest and the highest limit: below it S = 0, above it D = 0, so V = 0 there.
         long S(long p) => sells.Where(b => b.Order.Price <= p).Sum(b => b.OfferedWh);
         long D(long p) => buys.Where(b => b.Order.Price >= p).Sum(b => b.OfferedWh);
+        var all = sells.Concat(buys).Select(b => b.Order.Price).ToList();
+        var wideBand = Config.MaxPriceTicks - Config.MinPriceTicks > 10_000;
+        var (first, last) = wideBand && all.Count > 0 ? (all.Min(), all.Max()) : (Config.MinPriceTicks, Config.MaxPriceTicks);
         var ticks = new List<(long P, long V, long Imbalance)>();
-        for (var p = Config.MinPriceTicks; p <= Config.MaxPriceTicks; p++)
+        for (var p = first; p <= last; p++)
         {
             var (s, d) = (S(p), D(p));
             ticks.Add((p, Math.Min(s, d), Math.Abs(s - d)));

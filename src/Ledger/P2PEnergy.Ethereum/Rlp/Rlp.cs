@@ -6,6 +6,12 @@ namespace P2PEnergy.Ethereum;
 /// </summary>
 public static class Rlp
 {
+    /// <summary>
+    /// Deepest list nesting accepted when decoding. Real payloads nest a few levels; the limit keeps
+    /// hostile input (thousands of 0xc1 bytes) from exhausting the stack.
+    /// </summary>
+    public const int MaxDepth = 64;
+
     public static byte[] Encode(RlpItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
@@ -17,7 +23,7 @@ public static class Rlp
 
     public static RlpItem Decode(ReadOnlySpan<byte> encoded)
     {
-        int consumed = ReadItem(encoded, out var item);
+        int consumed = ReadItem(encoded, 0, out var item);
         if (consumed != encoded.Length)
         {
             throw new RlpException($"{encoded.Length - consumed} trailing bytes after the RLP item.");
@@ -108,7 +114,7 @@ public static class Rlp
         return 1 + lengthBytes;
     }
 
-    private static int ReadItem(ReadOnlySpan<byte> input, out RlpItem item)
+    private static int ReadItem(ReadOnlySpan<byte> input, int depth, out RlpItem item)
     {
         if (input.IsEmpty)
         {
@@ -131,13 +137,17 @@ public static class Rlp
             item = new RlpString(payload.ToArray());
             return headerLength + length;
         }
+        if (depth >= MaxDepth)
+        {
+            throw new RlpException($"RLP lists nested deeper than {MaxDepth} levels.");
+        }
         var (listHeader, listLength) = ReadLength(input, 0xc0);
         var listPayload = input.Slice(listHeader, listLength);
         var items = new List<RlpItem>();
         int position = 0;
         while (position < listPayload.Length)
         {
-            position += ReadItem(listPayload[position..], out var child);
+            position += ReadItem(listPayload[position..], depth + 1, out var child);
             items.Add(child);
         }
         item = new RlpList(items);
