@@ -1,8 +1,9 @@
+using P2PEnergy.Bench;
 using P2PEnergy.Exchange.Bench;
 
 // Benchmarks of issue 3. Figures go into the issue note; no test asserts them.
 //   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- core [--orders N] [--repeats N] [--seed N]
-//   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- grpc [--seconds N]
+//   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- grpc [--stream-orders N] [--streams N] [--rate N] [--seconds N]
 var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "core";
 int Option(string name, int fallback)
 {
@@ -14,6 +15,9 @@ switch (mode)
 {
     case "core":
         CoreBenchmarks.Run(Option("--orders", 1_000_000), Option("--repeats", 5), Option("--seed", 42));
+        break;
+    case "grpc":
+        await GrpcBenchmarks.RunAsync(Option("--stream-orders", 200_000), Option("--streams", 2), Option("--rate", 5_000), Option("--seconds", 10));
         break;
     default:
         Console.Error.WriteLine($"unknown benchmark '{mode}': use core or grpc");

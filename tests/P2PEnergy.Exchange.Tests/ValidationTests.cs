@@ -230,3 +230,24 @@ public sealed class ValidationTests
         Assert.Equal(ResultCode.Ok, m.Market.SetWheelingTable(WheelingTable.Uniform(64, 100_000)));
     }
 }
+
+public sealed class WheelingTableTests
+{
+    [Fact]
+    public void Entries_outside_the_zones_are_refused_with_an_argument_error()
+    {
+        // Negative zones included: the build checks overflow, so a (uint) cast would throw OverflowException.
+        Assert.Throws<ArgumentOutOfRangeException>(() => WheelingTable.Build(4, 10, [new WheelingEntry(-1, 0, 5)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WheelingTable.Build(4, 10, [new WheelingEntry(0, 4, 5)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WheelingTable.Build(4, 10, [new WheelingEntry(0, 1, -5)]));
+    }
+
+    [Fact]
+    public void Unlisted_pairs_cost_the_default_across_zones_and_nothing_within_one()
+    {
+        var t = WheelingTable.Build(3, 700, [new WheelingEntry(2, 1, 40)]);
+        Assert.Equal(0, t.Fee(1, 1));
+        Assert.Equal(700, t.Fee(1, 2));
+        Assert.Equal(40, t.Fee(2, 1)); // (seller, buyer) is ordered: 2 → 1 is not 1 → 2
+    }
+}

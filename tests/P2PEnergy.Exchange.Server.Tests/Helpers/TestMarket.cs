@@ -1,13 +1,13 @@
+namespace P2PEnergy.Exchange.Server.Tests.Helpers;
+
 using System.Text;
-using Core = P2PEnergy.Exchange;
 using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using P2PEnergy.Exchange.Protos.V1;
 using P2PEnergy.Exchange.Server.Domain;
-using P2PEnergy.Exchange.Server.Grpc;
+using P2PEnergy.Exchange.Server.Services;
 using P2PEnergy.Exchange.Server.Hosting;
-
-namespace P2PEnergy.Exchange.Server.Tests.Helpers;
+using Core = P2PEnergy.Exchange;
 
 /// <summary>A market on a simulated clock with its services, called directly (no host).</summary>
 public sealed class TestMarket

@@ -1,11 +1,11 @@
+namespace P2PEnergy.Exchange.Server.Tests.Unit;
+
 using Google.Protobuf;
 using Grpc.Core;
 using P2PEnergy.Exchange.Protos.V1;
-using P2PEnergy.Exchange.Server.Grpc;
+using P2PEnergy.Exchange.Server.Services;
 using P2PEnergy.Exchange.Server.Tests.Helpers;
 using static P2PEnergy.Exchange.Server.Tests.Helpers.TestMarket;
-
-namespace P2PEnergy.Exchange.Server.Tests.Unit;
 
 /// <summary>
 /// The exchange service called directly: every bad input is refused with the right status, a message naming
@@ -84,9 +84,9 @@ public sealed class ExchangeServiceTests
     }
 
     [Fact]
-    public void Missing_order_is_invalid_argument()
+    public async Task Missing_order_is_invalid_argument()
     {
-        var ex = Assert.Throws<RpcException>(() => _m.Exchange.SubmitOrder(new SubmitOrderRequest(), Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.SubmitOrder(new SubmitOrderRequest(), Context()));
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.StartsWith("order:", ex.Status.Detail);
     }
@@ -105,9 +105,9 @@ public sealed class ExchangeServiceTests
     }
 
     [Fact]
-    public void Order_for_a_closed_slot_is_failed_precondition()
+    public async Task Order_for_a_closed_slot_is_failed_precondition()
     {
-        _m.Admin.CloseGate(new CloseGateRequest { Slot = Cda }, Context()).GetAwaiter().GetResult();
+        await _m.Admin.CloseGate(new CloseGateRequest { Slot = Cda }, Context());
         var before = _m.Fingerprint();
         var ex = Assert.Throws<RpcException>(() => _m.Submit(Valid()));
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
@@ -115,11 +115,11 @@ public sealed class ExchangeServiceTests
     }
 
     [Fact]
-    public void Cancel_of_another_participants_order_is_permission_denied_and_changes_nothing()
+    public async Task Cancel_of_another_participants_order_is_permission_denied_and_changes_nothing()
     {
         var before = _m.Fingerprint();
-        var ex = Assert.Throws<RpcException>(() =>
-            _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = Other, OrderId = _restingSellId }, Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = Other, OrderId = _restingSellId }, Context()));
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal($"order_id: the order belongs to another participant (got {_restingSellId})", ex.Status.Detail);
         Assert.Equal("202", ex.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
@@ -130,11 +130,11 @@ public sealed class ExchangeServiceTests
     [InlineData("0xnothex", 1L, StatusCode.InvalidArgument, 109, "participant")]
     [InlineData(Stranger, 1L, StatusCode.PermissionDenied, 201, "participant")]
     [InlineData(Seller, 999L, StatusCode.NotFound, 304, "order_id")]
-    public void Bad_cancel_is_refused_and_changes_nothing(string participant, long orderId, StatusCode status, int code, string field)
+    public async Task Bad_cancel_is_refused_and_changes_nothing(string participant, long orderId, StatusCode status, int code, string field)
     {
         var before = _m.Fingerprint();
-        var ex = Assert.Throws<RpcException>(() =>
-            _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = participant, OrderId = orderId }, Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = participant, OrderId = orderId }, Context()));
         Assert.Equal(status, ex.StatusCode);
         Assert.StartsWith(field + ":", ex.Status.Detail);
         Assert.Equal(code.ToString(), ex.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
@@ -142,13 +142,13 @@ public sealed class ExchangeServiceTests
     }
 
     [Fact]
-    public void Cancel_by_the_owner_releases_the_rest()
+    public async Task Cancel_by_the_owner_releases_the_rest()
     {
-        var response = _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = Seller, OrderId = _restingSellId }, Context()).GetAwaiter().GetResult();
+        var response = await _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = Seller, OrderId = _restingSellId }, Context());
         Assert.Equal(OrderDoneReason.Cancelled, response.Done.Reason);
         Assert.Equal(300, response.Done.FilledWh);
         Assert.Equal(700, response.Done.ReleasedWh);
-        var ex = Assert.Throws<RpcException>(() => _m.Exchange.GetOrder(new GetOrderRequest { OrderId = _restingSellId }, Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.GetOrder(new GetOrderRequest { OrderId = _restingSellId }, Context()));
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
     }
 
@@ -156,11 +156,11 @@ public sealed class ExchangeServiceTests
     [InlineData(150L, "reduce_by_wh: a reduction must be positive, a whole number of lot steps, and below the order's remaining Wh (cancel the order to remove it all) (got 150, step 100)")]
     [InlineData(0L, "reduce_by_wh")]
     [InlineData(500L, "reduce_by_wh")]
-    public void Bad_reduction_is_invalid_argument_and_changes_nothing(long reduceBy, string message)
+    public async Task Bad_reduction_is_invalid_argument_and_changes_nothing(long reduceBy, string message)
     {
         var before = _m.Fingerprint();
-        var ex = Assert.Throws<RpcException>(() => _m.Exchange.ReduceOrder(
-            new ReduceOrderRequest { Participant = Buyer, OrderId = _buyerBuyId, ReduceByWh = reduceBy }, Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.ReduceOrder(
+            new ReduceOrderRequest { Participant = Buyer, OrderId = _buyerBuyId, ReduceByWh = reduceBy }, Context()));
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.StartsWith(message, ex.Status.Detail);
         Assert.Equal("108", ex.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
@@ -168,41 +168,41 @@ public sealed class ExchangeServiceTests
     }
 
     [Fact]
-    public void Reduce_of_another_participants_order_is_permission_denied()
+    public async Task Reduce_of_another_participants_order_is_permission_denied()
     {
         var before = _m.Fingerprint();
-        var ex = Assert.Throws<RpcException>(() => _m.Exchange.ReduceOrder(
-            new ReduceOrderRequest { Participant = Seller, OrderId = _buyerBuyId, ReduceByWh = 100 }, Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.ReduceOrder(
+            new ReduceOrderRequest { Participant = Seller, OrderId = _buyerBuyId, ReduceByWh = 100 }, Context()));
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal(before, _m.Fingerprint());
     }
 
     [Fact]
-    public void Reduce_keeps_the_order_and_shrinks_the_book()
+    public async Task Reduce_keeps_the_order_and_shrinks_the_book()
     {
-        var response = _m.Exchange.ReduceOrder(new ReduceOrderRequest { Participant = Buyer, OrderId = _buyerBuyId, ReduceByWh = 200 }, Context()).GetAwaiter().GetResult();
+        var response = await _m.Exchange.ReduceOrder(new ReduceOrderRequest { Participant = Buyer, OrderId = _buyerBuyId, ReduceByWh = 200 }, Context());
         Assert.Equal(300, response.RemainingWh);
-        var book = _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Cda, Product = Product.Standard }, Context()).GetAwaiter().GetResult();
+        var book = await _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Cda, Product = Product.Standard }, Context());
         Assert.Equal([(1500L, 300L)], book.Books.Single().Bids.Select(l => (l.PriceTicks, l.EnergyWh)));
     }
 
     [Fact]
-    public void Order_book_of_a_call_auction_is_blind_and_of_an_unknown_slot_not_found()
+    public async Task Order_book_of_a_call_auction_is_blind_and_of_an_unknown_slot_not_found()
     {
-        var blind = Assert.Throws<RpcException>(() => _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Auction }, Context()).GetAwaiter().GetResult());
+        var blind = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Auction }, Context()));
         Assert.Equal(StatusCode.FailedPrecondition, blind.StatusCode);
         Assert.Equal("305", blind.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
         Assert.StartsWith("slot:", blind.Status.Detail);
 
-        var unknown = Assert.Throws<RpcException>(() => _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = 5 }, Context()).GetAwaiter().GetResult());
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = 5 }, Context()));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]
-    public void Order_book_shows_both_products_aggregated()
+    public async Task Order_book_shows_both_products_aggregated()
     {
         _m.Submit(Sell(Other, 1, Cda, 400, 2000, EnergySource.Mixed));
-        var book = _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Cda }, Context()).GetAwaiter().GetResult();
+        var book = await _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Cda }, Context());
         var green = book.Books.Single(b => b.Product == Product.Green);
         var standard = book.Books.Single(b => b.Product == Product.Standard);
         Assert.Equal([(2000L, 700L, 1)], green.Asks.Select(l => (l.PriceTicks, l.EnergyWh, l.Orders)));
@@ -215,29 +215,29 @@ public sealed class ExchangeServiceTests
     [InlineData("", 1001, "", "page_size")]
     [InlineData("", -1, "", "page_size")]
     [InlineData("", 0, "abc", "page_token")]
-    public void Bad_lot_query_is_invalid_argument(string participant, int pageSize, string token, string field)
+    public async Task Bad_lot_query_is_invalid_argument(string participant, int pageSize, string token, string field)
     {
-        var ex = Assert.Throws<RpcException>(() => _m.Exchange.GetLots(
-            new GetLotsRequest { Participant = participant, PageSize = pageSize, PageToken = token }, Context()).GetAwaiter().GetResult());
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.GetLots(
+            new GetLotsRequest { Participant = participant, PageSize = pageSize, PageToken = token }, Context()));
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.StartsWith(field + ":", ex.Status.Detail);
     }
 
     [Fact]
-    public void Lots_page_by_slot_and_participant()
+    public async Task Lots_page_by_slot_and_participant()
     {
         _m.Submit(Buy(Other, 1, Cda, 300, 2500));
         _m.Submit(Buy(Buyer, 3, Cda, 200, 2500));
-        var bySlot = _m.Exchange.GetLots(new GetLotsRequest { Slot = Cda, PageSize = 2 }, Context()).GetAwaiter().GetResult();
+        var bySlot = await _m.Exchange.GetLots(new GetLotsRequest { Slot = Cda, PageSize = 2 }, Context());
         Assert.Equal([1L, 2L], bySlot.Lots.Select(l => l.LotId));
-        var rest = _m.Exchange.GetLots(new GetLotsRequest { Slot = Cda, PageSize = 2, PageToken = bySlot.NextPageToken }, Context()).GetAwaiter().GetResult();
+        var rest = await _m.Exchange.GetLots(new GetLotsRequest { Slot = Cda, PageSize = 2, PageToken = bySlot.NextPageToken }, Context());
         Assert.Equal([3L], rest.Lots.Select(l => l.LotId));
         Assert.Empty(rest.NextPageToken);
 
-        var buyer = _m.Exchange.GetLots(new GetLotsRequest { Participant = Buyer }, Context()).GetAwaiter().GetResult();
+        var buyer = await _m.Exchange.GetLots(new GetLotsRequest { Participant = Buyer }, Context());
         Assert.Equal([1L, 3L], buyer.Lots.Select(l => l.LotId));
         Assert.All(buyer.Lots, l => Assert.Equal(Buyer, l.Buyer));
-        var otherSlot = _m.Exchange.GetLots(new GetLotsRequest { Participant = Buyer, Slot = Auction }, Context()).GetAwaiter().GetResult();
+        var otherSlot = await _m.Exchange.GetLots(new GetLotsRequest { Participant = Buyer, Slot = Auction }, Context());
         Assert.Empty(otherSlot.Lots);
     }
 }

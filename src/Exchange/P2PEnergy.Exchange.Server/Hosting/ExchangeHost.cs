@@ -2,7 +2,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using P2PEnergy.Exchange.Server.Domain;
-using P2PEnergy.Exchange.Server.Grpc;
+using P2PEnergy.Exchange.Server.Services;
 
 namespace P2PEnergy.Exchange.Server.Hosting;
 

@@ -20,6 +20,7 @@ public static class Abi
 {
     private const int Word = 32;
     private static readonly BigInteger TwoTo256 = BigInteger.One << 256;
+    private static readonly BigInteger MaxInt256 = (BigInteger.One << 255) - 1;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Encodes values as the parameters of a function call (a tuple of the given types).</summary>
@@ -245,7 +246,7 @@ public static class Abi
             case AbiIntType i:
             {
                 var n = Hex.FromBigEndian(ReadWord(data, position));
-                if (n > BigInteger.Pow(2, 255) - 1)
+                if (n > MaxInt256)
                 {
                     n -= TwoTo256;
                 }

@@ -5,7 +5,7 @@ using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Domain;
 using Api = P2PEnergy.Exchange.Protos.V1;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>The participants' API: validate at the edge, call the market, map the result.</summary>
 public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData) : Api.ExchangeService.ExchangeServiceBase

@@ -2,7 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using P2PEnergy.Exchange;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>A refused request: the status a unary call ends with, the core's result code, and a message naming the field.</summary>
 public readonly record struct Refusal(StatusCode Status, int ResultCode, string Message)

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>
 /// The market operator's shared secret. With no token configured every MarketAdmin call is allowed (a

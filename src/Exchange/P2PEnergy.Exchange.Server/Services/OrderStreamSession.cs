@@ -2,7 +2,7 @@ using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Domain;
 using Api = P2PEnergy.Exchange.Protos.V1;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>
 /// One StreamOrders call as a market listener. It follows every participant that had a command accepted

@@ -3,7 +3,7 @@ using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Domain;
 using Api = P2PEnergy.Exchange.Protos.V1;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>The market operator's API. Every call first checks the admin token (when one is configured).</summary>
 public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.MarketAdminBase

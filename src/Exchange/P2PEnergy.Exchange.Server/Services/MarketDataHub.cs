@@ -2,7 +2,7 @@ using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Domain;
 using Api = P2PEnergy.Exchange.Protos.V1;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>
 /// Turns market updates into public market-data events once, and queues them for every subscriber.

@@ -2,7 +2,7 @@ using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Domain;
 using Api = P2PEnergy.Exchange.Protos.V1;
 
-namespace P2PEnergy.Exchange.Server.Grpc;
+namespace P2PEnergy.Exchange.Server.Services;
 
 /// <summary>
 /// Conversions between the wire messages and the core's values. Proto enums carry the core's numbers, and
