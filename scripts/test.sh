@@ -29,6 +29,16 @@ dotnet test P2PEnergy.sln -c Release --no-build -nologo \
   --results-directory "$results" "${filter[@]}"
 dotnet_rc=$?
 
+# The contracts: npm packages (exact versions from package-lock.json), compiled offline, Hardhat tests.
+echo "== contracts (Hardhat)"
+contracts_log="$results/contracts.log"
+contracts_rc=0
+scripts/contracts-deps.sh || contracts_rc=$?
+if [[ $contracts_rc -eq 0 ]]; then
+  (cd contracts && node_modules/.bin/hardhat test) 2>&1 | tee "$contracts_log"
+  contracts_rc=${PIPESTATUS[0]}
+fi
+
 # Sum the counters of every test project's TRX file.
 passed=0; failed=0; skipped=0; projects=0
 for trx in "$results"/*.trx; do
@@ -42,8 +52,21 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + ${n:-0}))
 done
 
-echo "== $projects test projects"
+# Mocha's summary lines: "N passing", "N failing", "N pending".
+c_passed=$(sed -n 's/^ *\([0-9]*\) passing.*/\1/p' "$contracts_log" 2>/dev/null | tail -n 1)
+c_failed=$(sed -n 's/^ *\([0-9]*\) failing.*/\1/p' "$contracts_log" 2>/dev/null | tail -n 1)
+c_pending=$(sed -n 's/^ *\([0-9]*\) pending.*/\1/p' "$contracts_log" 2>/dev/null | tail -n 1)
+passed=$((passed + ${c_passed:-0}))
+failed=$((failed + ${c_failed:-0}))
+skipped=$((skipped + ${c_pending:-0}))
+if [[ $contracts_rc -ne 0 && ${c_failed:-0} -eq 0 ]]; then
+  # npm or Hardhat itself failed: count it, never pass silently.
+  failed=$((failed + 1))
+  echo "test.sh: the contract tests did not run to the end (exit $contracts_rc)" >&2
+fi
+
+echo "== $projects test projects and the contract tests"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
-if [[ $dotnet_rc -ne 0 || $failed -ne 0 ]]; then exit 1; fi
+if [[ $dotnet_rc -ne 0 || $contracts_rc -ne 0 || $failed -ne 0 ]]; then exit 1; fi
 if [[ $passed -eq 0 ]]; then echo "test.sh: no test ran" >&2; exit 1; fi
 exit 0

@@ -49,8 +49,22 @@ public sealed class PropertyTests
     public void Random_streams_trade_and_reject()
     {
         var outcomes = Enumerable.Range(1, 40).Select(s => Differential.Execute(s, s % 2 == 0 ? Mechanism.Continuous : Mechanism.CallAuction)).ToList();
-        Assert.True(outcomes.Sum(o => o.Lots) > 500, $"only {outcomes.Sum(o => o.Lots)} lots");
-        Assert.True(outcomes.Sum(o => o.Rejected) > 100, $"only {outcomes.Sum(o => o.Rejected)} rejections");
+        var lots = outcomes.Sum(o => o.Lots);
+        var commands = outcomes.Sum(o => o.Commands);
+        var rejected = outcomes.Sum(o => o.Rejected);
+        Assert.True(lots > 300, $"only {lots} lots");
         Assert.True(outcomes.Count(o => o.Lots > 0) > 30);
+        // Mostly accepted commands, but a fair share of refusals.
+        Assert.InRange(rejected, commands / 10, commands / 2);
+        var codes = outcomes.SelectMany(o => o.Codes.Keys).ToHashSet();
+        ResultCode[] expected =
+        [
+            ResultCode.Ok, ResultCode.QuantityNotPositive, ResultCode.QuantityNotLotMultiple, ResultCode.QuantityTooLarge,
+            ResultCode.PriceOutOfRange, ResultCode.InvalidSide, ResultCode.InvalidProduct, ResultCode.InvalidSource,
+            ResultCode.ReduceNotBelowRemaining, ResultCode.InvalidParticipant, ResultCode.UnknownParticipant,
+            ResultCode.NotOrderOwner, ResultCode.UnknownSlot, ResultCode.SlotClosed, ResultCode.DuplicateClientOrderId,
+            ResultCode.OrderNotFound,
+        ];
+        Assert.Empty(expected.Except(codes));
     }
 }

@@ -22,7 +22,7 @@ public static class Differential
 
     public const long FirstSlot = 1_000;
 
-    public sealed record Outcome(int Commands, int Accepted, int Rejected, int Lots, int GateClosures);
+    public sealed record Outcome(int Commands, int Accepted, int Rejected, int Lots, int GateClosures, IReadOnlyDictionary<ResultCode, int> Codes);
 
     private sealed class Run(int seed, Mechanism? mechanism)
     {
@@ -37,6 +37,7 @@ public static class Differential
         private InvariantChecker _engineChecker = null!;
         private InvariantChecker _referenceChecker = null!;
         private long _now;
+        private readonly Dictionary<ResultCode, int> _codes = [];
         private int _commands, _rejected, _lots, _closures;
 
         private bool Chance(double p) => _rnd.NextDouble() < p;
@@ -88,23 +89,24 @@ public static class Differential
             }
 
             var count = _rnd.Next(20, 121);
-            var meanStepMs = slotCount * Config.SlotSeconds * 1000L / count;
+            // The clock runs to a little past the last slot's gate, so that most commands meet an open slot.
+            var meanStepMs = (GateMs(_slots[^1]) + 30_000 - _now) / count;
             for (var i = 0; i < count; i++)
             {
                 _now += _rnd.NextInt64(0, 2 * meanStepMs);
                 var dueEngine = _engine.SlotsDueForGateClosure(_now);
-                Same("due gates", string.Join(",", dueEngine), string.Join(",", _reference.SlotsDueForGateClosure(_now)));
+                SameList("due gates", dueEngine, _reference.SlotsDueForGateClosure(_now));
                 foreach (var slot in dueEngine)
                 {
                     // Usually the operator closes a due gate at once; sometimes late, so that commands meet the
                     // timestamp check first.
                     if (Chance(0.6)) CloseGate(slot);
                 }
-                if (Chance(0.015)) CloseGate(Chance(0.1) ? 9_999 : Pick(_slots));
+                if (Chance(0.004)) CloseGate(Chance(0.1) ? 9_999 : Pick(_slots));
                 NextCommand();
             }
             foreach (var slot in _slots) CloseGate(slot);
-            return new Outcome(_commands, _accepted.Count, _rejected, _lots, _closures);
+            return new Outcome(_commands, _accepted.Count, _rejected, _lots, _closures, _codes);
         }
 
         private void NextCommand()
@@ -150,14 +152,18 @@ public static class Differential
             else if (badPrice < 0.03) price = Config.MaxPriceTicks; // edges of the band are valid
             else if (badPrice < 0.04) price = Config.MinPriceTicks;
 
-            var slot = Chance(0.03) ? 7_777 : Pick(_slots);
+            // Mostly slots still open, so that most orders are accepted; sometimes one past its gate.
+            var open = _slots.Where(x => _reference.TryGetSlot(x, out var info) && info.Phase == SlotPhase.Open && _now < info.GateClosureUnixMs).ToList();
+            var slot = Chance(0.03) ? 7_777 : open.Count > 0 && Chance(0.9) ? Pick(open) : Pick(_slots);
             var cmd = new SubmitOrder(participant, clientId, side, slot, wh, price, product, source, _now);
             Compare($"submit {cmd}", e => _engine.Submit(cmd, e), e => _reference.Submit(cmd, e));
         }
 
         private void Cancel()
         {
-            var target = Pick(_accepted);
+            // Mostly live orders; sometimes any earlier order, finished or not.
+            var live = _slots.SelectMany(s => _reference.LiveOrders(s)).Select(s => s.Order).ToList();
+            var target = live.Count > 0 && Chance(0.75) ? Pick(live) : Pick(_accepted);
             var id = Chance(0.05) ? _engine.NextOrderId + 3 : target.OrderId;
             var who = Chance(0.85) ? target.Participant : SomeParticipant();
             var cmd = new CancelOrder(who, id, _now);
@@ -219,23 +225,20 @@ public static class Differential
             Same(what, engineCode, referenceCode);
             var a = engineEvents.Events;
             var b = referenceEvents.Events;
-            for (var i = 0; i < Math.Max(a.Count, b.Count); i++)
+            if (!a.SequenceEqual(b))
             {
-                var x = i < a.Count ? a[i].ToString() : "(none)";
-                var y = i < b.Count ? b[i].ToString() : "(none)";
-                if (x != y || !Equals(i < a.Count ? a[i] : null, i < b.Count ? b[i] : null))
-                {
-                    throw Failure($"{what}: event {i} differs\n engine:    {x}\n reference: {y}\n" +
-                        $"engine events:\n  {string.Join("\n  ", a)}\nreference events:\n  {string.Join("\n  ", b)}");
-                }
+                var i = Enumerable.Range(0, Math.Max(a.Count, b.Count)).First(k => k >= a.Count || k >= b.Count || !Equals(a[k], b[k]));
+                throw Failure($"{what}: event {i} differs\n engine:    {(i < a.Count ? a[i] : "(none)")}\n reference: {(i < b.Count ? b[i] : "(none)")}\n" +
+                    $"engine events:\n  {string.Join("\n  ", a)}\nreference events:\n  {string.Join("\n  ", b)}");
             }
             foreach (var e in a)
             {
-                _log.AppendLine($"    {e}");
+                _log.Append("    ").Append(e).AppendLine();
                 if (e is OrderAcceptedEvent acc) _accepted.Add(acc.Order);
                 if (e is LotCreatedEvent) _lots++;
             }
             if (engineCode != ResultCode.Ok) _rejected++;
+            _codes[engineCode] = _codes.GetValueOrDefault(engineCode) + 1;
             try
             {
                 _engineChecker.AfterCommand(a);
@@ -253,19 +256,31 @@ public static class Differential
         {
             Same($"{what}: next order id", _engine.NextOrderId, _reference.NextOrderId);
             Same($"{what}: next lot id", _engine.NextLotId, _reference.NextLotId);
-            Same($"{what}: slots", string.Join(";", _engine.Slots), string.Join(";", _reference.Slots));
+            SameList($"{what}: slots", _engine.Slots.ToList(), _reference.Slots.ToList());
             foreach (var slot in _slots)
             {
-                Same($"{what}: live orders of {slot}", string.Join("\n", _engine.LiveOrders(slot)), string.Join("\n", _reference.LiveOrders(slot)));
+                SameList($"{what}: live orders of {slot}", _engine.LiveOrders(slot), _reference.LiveOrders(slot));
                 foreach (var product in new[] { Product.Standard, Product.Green })
                 {
                     var ce = _engine.GetDepth(slot, product, 3, out var de);
                     var cr = _reference.GetDepth(slot, product, 3, out var dr);
                     Same($"{what}: depth code {slot} {product}", ce, cr);
-                    Same($"{what}: depth {slot} {product}",
-                        de is null ? "" : $"{string.Join(";", de.Bids)} | {string.Join(";", de.Asks)}",
-                        dr is null ? "" : $"{string.Join(";", dr.Bids)} | {string.Join(";", dr.Asks)}");
+                    if (de is null || dr is null)
+                    {
+                        Same($"{what}: depth {slot} {product} shown", de is null, dr is null);
+                        continue;
+                    }
+                    SameList($"{what}: bids {slot} {product}", de.Bids, dr.Bids);
+                    SameList($"{what}: asks {slot} {product}", de.Asks, dr.Asks);
                 }
+            }
+        }
+
+        private void SameList<T>(string what, IReadOnlyList<T> engine, IReadOnlyList<T> reference)
+        {
+            if (!engine.SequenceEqual(reference))
+            {
+                throw Failure($"{what}:\n engine:    {string.Join("\n            ", engine)}\n reference: {string.Join("\n            ", reference)}");
             }
         }
 

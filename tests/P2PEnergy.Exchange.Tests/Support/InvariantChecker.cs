@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using P2PEnergy.Exchange.Tests.Reference;
 
 namespace P2PEnergy.Exchange.Tests.Support;
@@ -36,9 +37,10 @@ public sealed class InvariantChecker(IMarket market)
 
     private static void Fail(string message) => throw new InvariantException(message);
 
-    private static void Require(bool condition, string message)
+    // The message is only formatted when the condition fails (it runs after every command of every property case).
+    private static void Require(bool condition, [InterpolatedStringHandlerArgument(nameof(condition))] ref FailureMessage message)
     {
-        if (!condition) Fail(message);
+        if (!condition) Fail(message.ToStringAndClear());
     }
 
     private Mechanism MechanismOf(long slot)
@@ -213,3 +215,24 @@ public sealed class InvariantChecker(IMarket market)
 }
 
 public sealed class InvariantException(string message) : Exception(message);
+
+/// <summary>Formats a failure message only when the checked condition is false.</summary>
+[InterpolatedStringHandler]
+public ref struct FailureMessage
+{
+    private DefaultInterpolatedStringHandler _inner;
+    private readonly bool _enabled;
+
+    public FailureMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
+    {
+        _enabled = !condition;
+        shouldAppend = _enabled;
+        _inner = _enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+
+    public string ToStringAndClear() => _enabled ? _inner.ToStringAndClear() : "";
+}

@@ -10,10 +10,28 @@ namespace P2PEnergy.Exchange.Server.Hosting;
 /// </summary>
 public sealed partial class GateClosingService(Market market, ILogger<GateClosingService> logger) : BackgroundService
 {
+    private PeriodicTimer? _timer;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The timer starts with the service, not whenever ExecuteAsync gets a thread: its first tick is
+        // one interval after start-up by the market's clock.
+        if (market.Clock.Simulated is null)
+        {
+            _timer = new PeriodicTimer(TimeSpan.FromMilliseconds(market.Options.GateCheckIntervalMs), market.Clock.Time);
+        }
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (market.Clock.Simulated is not null) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(market.Options.GateCheckIntervalMs), market.Clock.Time);
+        if (_timer is not { } timer) return;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
