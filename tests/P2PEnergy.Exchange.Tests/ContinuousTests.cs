@@ -285,4 +285,27 @@ public sealed class ContinuousTests
         Assert.Empty(m.Buy(2, 100, 100).Lots);
         Assert.Single(m.Buy(3, 100, 100, slot: Slot + 1).Lots);
     }
+
+    [Theory, MemberData(nameof(Implementations), MemberType = typeof(TestMarket))]
+    public void Depth_aggregates_levels_best_first_and_is_cut_at_max_levels(string impl)
+    {
+        var m = Cda(impl, participants: 6);
+        m.SellMixed(1, 100, 103);
+        m.SellRenewable(2, 200, 101);
+        m.SellMixed(3, 300, 101);
+        m.SellRenewable(4, 100, 102);
+        m.Buy(5, 500, 99);
+        m.GreenBuy(6, 100, 100);
+        m.Buy(6, 200, 99);
+        // Standard asks: renewable and mixed together: 101: 200 + 300 (2 orders), 102: 100, 103: 100.
+        Assert.Equal(ResultCode.Ok, m.Market.GetDepth(Slot, Product.Standard, 2, out var s));
+        Assert.Equal([new DepthLevel(101, 500, 2), new DepthLevel(102, 100, 1)], s!.Asks);
+        Assert.Equal([new DepthLevel(99, 700, 2)], s.Bids);
+        // Green asks: renewable only: 101: 200, 102: 100. Green bids: 100.
+        Assert.Equal(ResultCode.Ok, m.Market.GetDepth(Slot, Product.Green, 0, out var g));
+        Assert.Equal([new DepthLevel(101, 200, 1), new DepthLevel(102, 100, 1)], g!.Asks);
+        Assert.Equal([new DepthLevel(100, 100, 1)], g.Bids);
+        Assert.Equal(ResultCode.InvalidProduct, m.Market.GetDepth(Slot, (Product)0, 0, out _));
+        Assert.Equal(ResultCode.UnknownSlot, m.Market.GetDepth(Slot + 1, Product.Green, 0, out _));
+    }
 }

@@ -21,21 +21,21 @@ public static class StreamSeeds
 /// </summary>
 public sealed class PropertyTests
 {
-    [Property(MaxTest = 300, Arbitrary = [typeof(StreamSeeds)], QuietOnSuccess = true)]
+    [Property(MaxTest = 500, Arbitrary = [typeof(StreamSeeds)], QuietOnSuccess = true)]
     public void Continuous_engine_emits_what_the_reference_emits(StreamSeed seed)
     {
         var outcome = Differential.Execute(seed.Value, Mechanism.Continuous);
         Assert.True(outcome.Commands >= 20);
     }
 
-    [Property(MaxTest = 300, Arbitrary = [typeof(StreamSeeds)], QuietOnSuccess = true)]
+    [Property(MaxTest = 500, Arbitrary = [typeof(StreamSeeds)], QuietOnSuccess = true)]
     public void Call_auction_engine_emits_what_the_reference_emits(StreamSeed seed)
     {
         var outcome = Differential.Execute(seed.Value, Mechanism.CallAuction);
         Assert.True(outcome.GateClosures >= 1);
     }
 
-    [Property(MaxTest = 100, Arbitrary = [typeof(StreamSeeds)], QuietOnSuccess = true)]
+    [Property(MaxTest = 200, Arbitrary = [typeof(StreamSeeds)], QuietOnSuccess = true)]
     public void Mixed_mechanisms_engine_emits_what_the_reference_emits(StreamSeed seed)
     {
         Differential.Execute(seed.Value, mechanism: null);
@@ -66,5 +66,16 @@ public sealed class PropertyTests
             ResultCode.OrderNotFound,
         ];
         Assert.Empty(expected.Except(codes));
+    }
+
+    /// <summary>Long streams: deep books, many levels, nodes freed and reused; seeded, so deterministic.</summary>
+    [Theory]
+    [InlineData(11, Mechanism.Continuous)]
+    [InlineData(12, Mechanism.CallAuction)]
+    [InlineData(13, null)]
+    public void Long_streams_agree(int seed, Mechanism? mechanism)
+    {
+        var outcome = Differential.Execute(seed, mechanism, commands: 1_500);
+        Assert.True(outcome.Lots > 50, $"only {outcome.Lots} lots");
     }
 }

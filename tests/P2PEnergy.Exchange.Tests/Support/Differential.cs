@@ -24,7 +24,7 @@ public static class Differential
 
     public sealed record Outcome(int Commands, int Accepted, int Rejected, int Lots, int GateClosures, IReadOnlyDictionary<ResultCode, int> Codes);
 
-    private sealed class Run(int seed, Mechanism? mechanism)
+    private sealed class Run(int seed, Mechanism? mechanism, int? commands)
     {
         private readonly Random _rnd = new(seed);
         private readonly StringBuilder _log = new();
@@ -48,18 +48,8 @@ public static class Differential
 
         public Outcome Execute()
         {
-            // Zones 2–4 with a random wheeling table: small fees so that equal fees (and so id order) are common.
             var zones = _rnd.Next(2, 5);
-            var randomDiagonal = Chance(0.1);
-            var entries = new List<WheelingEntry>();
-            for (var s = 0; s < Config.MaxZones; s++)
-            {
-                for (var b = 0; b < Config.MaxZones; b++)
-                {
-                    if (s != b || randomDiagonal) entries.Add(new WheelingEntry(s, b, _rnd.Next(0, 4)));
-                }
-            }
-            var table = WheelingTable.Build(Config.MaxZones, 1, entries);
+            var table = RandomTable();
             _engine = new EngineMarket(Config, table);
             _reference = new ReferenceEngine(Config, table);
             _engineChecker = new InvariantChecker(_engine);
@@ -88,7 +78,7 @@ public static class Differential
                 _log.AppendLine($"open slot {slot} {m}, gate {GateMs(slot)}");
             }
 
-            var count = _rnd.Next(20, 121);
+            var count = commands ?? _rnd.Next(20, 121);
             // The clock runs to a little past the last slot's gate, so that most commands meet an open slot.
             var meanStepMs = (GateMs(_slots[^1]) + 30_000 - _now) / count;
             for (var i = 0; i < count; i++)
@@ -102,15 +92,38 @@ public static class Differential
                     // timestamp check first.
                     if (Chance(0.6)) CloseGate(slot);
                 }
-                if (Chance(0.004)) CloseGate(Chance(0.1) ? 9_999 : Pick(_slots));
+                if (Chance(0.4 / count)) CloseGate(Chance(0.1) ? 9_999 : Pick(_slots));
                 NextCommand();
             }
             foreach (var slot in _slots) CloseGate(slot);
             return new Outcome(_commands, _accepted.Count, _rejected, _lots, _closures, _codes);
         }
 
+        /// <summary>Small fees, so that equal fees (and so order-id priority) are common; rarely a non-zero fee within a zone.</summary>
+        private WheelingTable RandomTable()
+        {
+            var randomDiagonal = Chance(0.1);
+            var entries = new List<WheelingEntry>();
+            for (var s = 0; s < Config.MaxZones; s++)
+            {
+                for (var b = 0; b < Config.MaxZones; b++)
+                {
+                    if (s != b || randomDiagonal) entries.Add(new WheelingEntry(s, b, _rnd.Next(0, 4)));
+                }
+            }
+            return WheelingTable.Build(Config.MaxZones, 1, entries);
+        }
+
         private void NextCommand()
         {
+            if (Chance(0.01))
+            {
+                // The operator replaces the wheeling table: lots made from now on use the new one.
+                var table = RandomTable();
+                Same("set wheeling table", _engine.SetWheelingTable(table), _reference.SetWheelingTable(table));
+                _log.AppendLine($"wheeling table [{string.Join(" ", table.Entries().Select(e => $"{e.SellerZone}>{e.BuyerZone}:{e.FeeTicks}"))}]");
+            }
+
             var roll = _rnd.NextDouble();
             if (roll < 0.13 && _accepted.Count > 0) Cancel();
             else if (roll < 0.21 && _accepted.Count > 0) Reduce();
@@ -296,7 +309,8 @@ public static class Differential
             new($"seed {seed}, command #{_commands}: {message}\n--- log ---\n{_log}");
     }
 
-    public static Outcome Execute(int seed, Mechanism? mechanism) => new Run(seed, mechanism).Execute();
+    /// <param name="commands">How many commands besides gate closures; 20–120 when not given.</param>
+    public static Outcome Execute(int seed, Mechanism? mechanism, int? commands = null) => new Run(seed, mechanism, commands).Execute();
 }
 
 public sealed class DifferentialException(string message) : Exception(message);

@@ -136,5 +136,4 @@ public sealed class TestMarket
         return string.Join("\n", parts);
     }
 
-    public static Lot LotOf(CommandResult r, int index = 0) => r.Lots[index];
 }

@@ -1,0 +1,110 @@
+using System.Numerics;
+
+namespace P2PEnergy.Ledger;
+
+/// <summary>
+/// A revert of EnergyLedger, decoded from its revert data: one record per custom error of the contract,
+/// <see cref="RevertedWithReason"/> for Error(string)/Panic, <see cref="UnknownRevert"/> for anything else.
+/// </summary>
+public abstract record LedgerError
+{
+    /// <summary>Decodes revert data (never throws: undecodable data becomes <see cref="UnknownRevert"/>).</summary>
+    public static LedgerError Decode(ReadOnlySpan<byte> revertData)
+    {
+        var abi = EnergyLedgerContract.Abi;
+        try
+        {
+            if (abi.FindError(revertData) is { } error)
+            {
+                var args = error.DecodeCall(revertData);
+                return error.Name switch
+                {
+                    "NotAdmin" => new NotAdmin((Address)args[0]!),
+                    "NotOperator" => new NotOperator((Address)args[0]!),
+                    "ZeroAddress" => new ZeroAddress(),
+                    "EmptyBatch" => new EmptyBatch(),
+                    "MalformedBatch" => new MalformedBatch((BigInteger)args[0]!),
+                    "BatchTooLarge" => new BatchTooLarge((BigInteger)args[0]!, (BigInteger)args[1]!),
+                    "LotAlreadyRecorded" => new LotAlreadyRecorded((ulong)(BigInteger)args[0]!),
+                    "InvalidLot" => new InvalidLot((ulong)(BigInteger)args[0]!, (string)args[1]!),
+                    "OrderRootAlreadyCommitted" => new OrderRootAlreadyCommitted((ulong)(BigInteger)args[0]!),
+                    "InvalidOrderRoot" => new InvalidOrderRoot((ulong)(BigInteger)args[0]!),
+                    _ => new UnknownRevert(revertData.ToArray()),
+                };
+            }
+        }
+        catch (AbiDecodingException)
+        {
+            return new UnknownRevert(revertData.ToArray());
+        }
+        return RevertReason.TryDecode(revertData, out var reason) ? new RevertedWithReason(reason) : new UnknownRevert(revertData.ToArray());
+    }
+
+    /// <summary>The decoded revert of a node error, when the node sent revert data with it.</summary>
+    public static bool TryFrom(JsonRpcException exception, out LedgerError error)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception.RevertData is { Length: >= 4 } data)
+        {
+            error = Decode(data);
+            return true;
+        }
+        error = null!;
+        return false;
+    }
+
+    public sealed record NotAdmin(Address Caller) : LedgerError;
+
+    public sealed record NotOperator(Address Caller) : LedgerError;
+
+    public sealed record ZeroAddress : LedgerError;
+
+    public sealed record EmptyBatch : LedgerError;
+
+    public sealed record MalformedBatch(BigInteger Length) : LedgerError;
+
+    public sealed record BatchTooLarge(BigInteger Lots, BigInteger Max) : LedgerError;
+
+    public sealed record LotAlreadyRecorded(ulong LotId) : LedgerError;
+
+    public sealed record InvalidLot(ulong LotId, string Reason) : LedgerError;
+
+    public sealed record OrderRootAlreadyCommitted(ulong Slot) : LedgerError;
+
+    public sealed record InvalidOrderRoot(ulong Slot) : LedgerError;
+
+    /// <summary>Error(string) or Panic(uint256), as <see cref="RevertReason"/> prints them.</summary>
+    public sealed record RevertedWithReason(string Reason) : LedgerError;
+
+    public sealed record UnknownRevert(byte[] Data) : LedgerError
+    {
+        public override string ToString() => $"UnknownRevert {{ Data = {Hex.Encode(Data)} }}";
+    }
+}
+
+/// <summary>A call or transaction to EnergyLedger reverted; <see cref="Error"/> says why.</summary>
+public sealed class LedgerRevertException : Exception
+{
+    public LedgerRevertException(string operation, LedgerError error, Exception? inner = null)
+        : base($"{operation} reverted: {error}", inner)
+    {
+        Operation = operation;
+        Error = error;
+    }
+
+    public string Operation { get; }
+
+    public LedgerError Error { get; }
+}
+
+/// <summary>
+/// The node answers but the ledger is not usable there: another chain, or no contract code at the
+/// deployment's address (for example a development node restarted without its state).
+/// </summary>
+public sealed class LedgerUnavailableException : Exception
+{
+    public LedgerUnavailableException(string message)
+        : base(message)
+    {
+    }
+}
