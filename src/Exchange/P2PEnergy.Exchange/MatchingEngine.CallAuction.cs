@@ -13,7 +13,6 @@ public sealed partial class MatchingEngine
     /// <summary>Buffers reused from one gate closure to the next.</summary>
     private sealed class AuctionScratch
     {
-        public readonly List<int> Live = [];
         public readonly List<int> Kept = [];
         public readonly List<int> Renewable = [];
         public readonly List<int> Green = [];
@@ -60,27 +59,7 @@ public sealed partial class MatchingEngine
     private void RunCallAuction(SlotState s, IMarketEvents events)
     {
         var x = _scratch;
-        var live = x.Live;
-        live.Clear();
-        foreach (var h in s.AuctionHandles)
-        {
-            if (_pool.Items[h].Live) live.Add(h);
-        }
-
-        var kept = PreventSelfTrades(s, live, events);
-
-        x.Renewable.Clear();
-        x.Green.Clear();
-        x.Standard.Clear();
-        foreach (var h in kept)
-        {
-            switch (_pool.Items[h].Class)
-            {
-                case BookClass.RenewableSell: x.Renewable.Add(h); break;
-                case BookClass.GreenBuy: x.Green.Add(h); break;
-                case BookClass.StandardBuy: x.Standard.Add(h); break;
-            }
-        }
+        var kept = PreventSelfTrades(s, events);
 
         // Green first: renewable sells against green buys (DESIGN.md).
         ClearProduct(s.Slot, Product.Green, x.Renewable, x.Green, events);
@@ -98,17 +77,19 @@ public sealed partial class MatchingEngine
         }
         ClearProduct(s.Slot, Product.Standard, standardSells, x.Standard, events);
 
-        foreach (var h in kept)
-        {
-            ref var node = ref _pool.Items[h];
-            var reason = node.RemainingWh == 0 ? OrderDoneReason.Filled : OrderDoneReason.Expired;
-            events.OrderDone(node.OrderId, _participants[node.Participant].Address, reason, node.FilledWh, node.RemainingWh);
-            node.Live = false;
-            _liveOrders.Remove(node.OrderId);
-            s.LiveOrders--;
-        }
+        // Every order of the slot is done; the handles are in order-id order. Orders cancelled earlier or
+        // removed by self-trade prevention are no longer live: their nodes are only freed.
+        var nodes = _pool.Items;
         foreach (var h in s.AuctionHandles)
         {
+            ref var node = ref nodes[h];
+            if (node.Live)
+            {
+                var reason = node.RemainingWh == 0 ? OrderDoneReason.Filled : OrderDoneReason.Expired;
+                events.OrderDone(node.OrderId, _participants[node.Participant].Address, reason, node.FilledWh, node.RemainingWh);
+                _liveOrders.Remove(node.OrderId);
+                s.LiveOrders--;
+            }
             _pool.Free(h);
         }
         s.AuctionHandles.Clear();
@@ -116,12 +97,12 @@ public sealed partial class MatchingEngine
     }
 
     /// <summary>
-    /// The newer order gives way: walking orders in order-id order, an order that could trade with an
-    /// earlier kept opposite order of the same participant is cancelled. Kept orders only widen the
-    /// bounds, so one pass decides every order.
+    /// The newer order gives way: walking the slot's live orders in order-id order, an order that could
+    /// trade with an earlier kept opposite order of the same participant is cancelled. Kept orders only
+    /// widen the bounds, so one pass decides every order. The same pass sorts the kept orders by class.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private List<int> PreventSelfTrades(SlotState s, List<int> live, IMarketEvents events)
+    private List<int> PreventSelfTrades(SlotState s, IMarketEvents events)
     {
         var x = _scratch;
         var n = _participants.Count;
@@ -136,9 +117,14 @@ public sealed partial class MatchingEngine
 
         var kept = x.Kept;
         kept.Clear();
-        foreach (var h in live)
+        x.Renewable.Clear();
+        x.Green.Clear();
+        x.Standard.Clear();
+        var nodes = _pool.Items;
+        foreach (var h in s.AuctionHandles)
         {
-            ref var node = ref _pool.Items[h];
+            ref var node = ref nodes[h];
+            if (!node.Live) continue;
             var p = node.Participant;
             var price = node.Price;
             var conflict = node.Class switch
@@ -160,10 +146,21 @@ public sealed partial class MatchingEngine
             kept.Add(h);
             switch (node.Class)
             {
-                case BookClass.RenewableSell: minRenewableSell[p] = Math.Min(minRenewableSell[p], price); break;
-                case BookClass.MixedSell: minMixedSell[p] = Math.Min(minMixedSell[p], price); break;
-                case BookClass.GreenBuy: maxGreenBuy[p] = Math.Max(maxGreenBuy[p], price); break;
-                default: maxStandardBuy[p] = Math.Max(maxStandardBuy[p], price); break;
+                case BookClass.RenewableSell:
+                    minRenewableSell[p] = Math.Min(minRenewableSell[p], price);
+                    x.Renewable.Add(h);
+                    break;
+                case BookClass.MixedSell:
+                    minMixedSell[p] = Math.Min(minMixedSell[p], price);
+                    break;
+                case BookClass.GreenBuy:
+                    maxGreenBuy[p] = Math.Max(maxGreenBuy[p], price);
+                    x.Green.Add(h);
+                    break;
+                default:
+                    maxStandardBuy[p] = Math.Max(maxStandardBuy[p], price);
+                    x.Standard.Add(h);
+                    break;
             }
         }
         return kept;
@@ -178,33 +175,60 @@ public sealed partial class MatchingEngine
     {
         var x = _scratch;
         var nodes = _pool.Items;
+        // Wh per price tick, over the whole price band (one pass per side; only the used part is cleared after).
+        var band0 = Config.MinPriceTicks;
+        var bandSize = checked((int)(Config.MaxPriceTicks - band0 + 1));
+        var sellBand = AuctionScratch.Ensure(ref x.SellAt, bandSize);
+        var buyBand = AuctionScratch.Ensure(ref x.BuyAt, bandSize);
         long supply = 0, demand = 0;
         long minP = long.MaxValue, maxP = long.MinValue;
         foreach (var h in sells)
         {
-            supply += nodes[h].RemainingWh;
-            minP = Math.Min(minP, nodes[h].Price);
-            maxP = Math.Max(maxP, nodes[h].Price);
+            ref var node = ref nodes[h];
+            supply += node.RemainingWh;
+            minP = Math.Min(minP, node.Price);
+            maxP = Math.Max(maxP, node.Price);
+            sellBand[node.Price - band0] += node.RemainingWh;
         }
         foreach (var h in buys)
         {
-            demand += nodes[h].RemainingWh;
-            minP = Math.Min(minP, nodes[h].Price);
-            maxP = Math.Max(maxP, nodes[h].Price);
+            ref var node = ref nodes[h];
+            demand += node.RemainingWh;
+            minP = Math.Min(minP, node.Price);
+            maxP = Math.Max(maxP, node.Price);
+            buyBand[node.Price - band0] += node.RemainingWh;
         }
         if (sells.Count == 0 || buys.Count == 0)
         {
+            if (minP <= maxP)
+            {
+                Array.Clear(sellBand, (int)(minP - band0), (int)(maxP - minP + 1));
+                Array.Clear(buyBand, (int)(minP - band0), (int)(maxP - minP + 1));
+            }
             events.SlotCleared(new ClearingResult(slot, product, false, 0, 0, supply, demand, 0));
             return;
         }
+        var range = (int)(maxP - minP + 1);
+        var sellAt = sellBand.AsSpan((int)(minP - band0), range);
+        var buyAt = buyBand.AsSpan((int)(minP - band0), range);
+        try
+        {
+            ClearProduct(slot, product, sells, buys, events, sellAt, buyAt, minP, supply, demand);
+        }
+        finally
+        {
+            sellAt.Clear();
+            buyAt.Clear();
+        }
+    }
 
-        var range = checked((int)(maxP - minP + 1));
-        var sellAt = AuctionScratch.Ensure(ref x.SellAt, range);
-        var buyAt = AuctionScratch.Ensure(ref x.BuyAt, range);
-        Array.Clear(sellAt, 0, range);
-        Array.Clear(buyAt, 0, range);
-        foreach (var h in sells) sellAt[nodes[h].Price - minP] += nodes[h].RemainingWh;
-        foreach (var h in buys) buyAt[nodes[h].Price - minP] += nodes[h].RemainingWh;
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ClearProduct(long slot, Product product, List<int> sells, List<int> buys, IMarketEvents events,
+        Span<long> sellAt, Span<long> buyAt, long minP, long supply, long demand)
+    {
+        var x = _scratch;
+        var nodes = _pool.Items;
+        var range = sellAt.Length;
 
         // Price: maximise V(p) = min(S(p), D(p)); then minimise |S(p) − D(p)|; then the middle of that interval.
         long bestV = -1, bestImbalance = 0;
@@ -271,7 +295,7 @@ public sealed partial class MatchingEngine
     /// level where the cumulative Wh first exceeds <paramref name="volume"/> is rationed pro-rata in lot steps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Allocate(List<int> handles, long[] whAt, long minP, int range, int priceIndex, long volume, bool isBuy, long[] alloc)
+    private void Allocate(List<int> handles, ReadOnlySpan<long> whAt, long minP, int range, int priceIndex, long volume, bool isBuy, long[] alloc)
     {
         var nodes = _pool.Items;
         Array.Clear(alloc, 0, handles.Count);

@@ -7,7 +7,7 @@ public sealed partial class MatchingEngine
     private readonly Dictionary<Address, int> _participantIndex = new();
     private readonly List<Participant> _participants = [];
     private readonly Dictionary<long, SlotState> _slots = new();
-    private Dictionary<long, int> _liveOrders = null!;
+    private OrderIndex _liveOrders = null!;
     private Dictionary<ClientKey, long> _clientOrderIds = null!;
     private OrderNodePool _pool = null!;
     private long _nextOrderId = 1;
@@ -18,7 +18,7 @@ public sealed partial class MatchingEngine
     {
         var capacity = Math.Max(16, Config.InitialOrderCapacity);
         _pool = new OrderNodePool(capacity);
-        _liveOrders = new Dictionary<long, int>(capacity);
+        _liveOrders = new OrderIndex(capacity);
         _clientOrderIds = new Dictionary<ClientKey, long>(capacity);
     }
 
@@ -122,6 +122,7 @@ public sealed partial class MatchingEngine
         node.Price = cmd.LimitPriceTicks;
         node.OriginalWh = cmd.EnergyWh;
         node.RemainingWh = cmd.EnergyWh;
+        node.FilledWh = 0;
         node.Participant = participant;
         node.Zone = p.Zone;
         node.Side = cmd.Side;
@@ -230,7 +231,7 @@ public sealed partial class MatchingEngine
         slot = null;
         if (participant.IsZero) return ResultCode.InvalidParticipant;
         if (!_participantIndex.TryGetValue(participant, out var p)) return ResultCode.UnknownParticipant;
-        if (!_liveOrders.TryGetValue(orderId, out handle)) return ResultCode.OrderNotFound;
+        if (!_liveOrders.TryGet(orderId, out handle)) return ResultCode.OrderNotFound;
         ref var node = ref _pool.Items[handle];
         if (node.Participant != p) return ResultCode.NotOrderOwner;
         slot = FindSlot(node.Slot)!;
@@ -307,7 +308,7 @@ public sealed partial class MatchingEngine
 
     public bool TryGetOrder(long orderId, out OrderState state)
     {
-        if (_liveOrders.TryGetValue(orderId, out var handle))
+        if (_liveOrders.TryGet(orderId, out var handle))
         {
             ref var node = ref _pool.Items[handle];
             state = new OrderState(ToOrder(ref node), node.RemainingWh, node.FilledWh);
@@ -321,7 +322,7 @@ public sealed partial class MatchingEngine
     public IReadOnlyList<OrderState> LiveOrders(long slot)
     {
         var list = new List<OrderState>();
-        foreach (var (_, handle) in _liveOrders)
+        foreach (var (_, handle) in _liveOrders.Items())
         {
             ref var node = ref _pool.Items[handle];
             if (node.Slot == slot)
@@ -329,7 +330,6 @@ public sealed partial class MatchingEngine
                 list.Add(new OrderState(ToOrder(ref node), node.RemainingWh, node.FilledWh));
             }
         }
-        list.Sort((a, b) => a.Order.OrderId.CompareTo(b.Order.OrderId));
         return list;
     }
 

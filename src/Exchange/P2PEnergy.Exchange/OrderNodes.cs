@@ -63,10 +63,11 @@ internal sealed class OrderNodePool
         return handle;
     }
 
+    /// <summary>Returns a node to the free list. Its fields are left as they are: Allocate's caller sets them all.</summary>
     public void Free(int handle)
     {
         ref var node = ref Items[handle];
-        node = default;
+        node.Live = false;
         node.Next = _free;
         _free = handle;
     }
