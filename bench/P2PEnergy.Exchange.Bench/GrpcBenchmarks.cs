@@ -152,8 +152,12 @@ internal static class GrpcBenchmarks
             }
             return new StreamResult(acks, rejected, lots);
         });
+        // An agent trading at a high rate lets the transport batch its orders: BufferHint on all but every
+        // 64th order (and the last), which flushes.
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
         for (var i = 0; i < orders.Length; i++)
         {
+            call.RequestStream.WriteOptions = (i % 64 == 63 || i == orders.Length - 1) ? null : buffered;
             await call.RequestStream.WriteAsync(new StreamOrdersRequest { RequestId = (ulong)i + 1, Submit = new SubmitOrderRequest { Order = orders[i] } });
         }
         await call.RequestStream.CompleteAsync();

@@ -131,10 +131,21 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
         if (session.Outbox.DropReason is { } reason) throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
     }
 
+    /// <summary>
+    /// Drains an outbox into a response stream. While more messages are already queued they are written
+    /// with BufferHint (no flush); the last one of a burst is flushed. A busy stream so sends many
+    /// messages per HTTP/2 write instead of one flush per message, and a quiet one still gets each at once.
+    /// </summary>
     private static async Task WriteAllAsync<T>(Outbox<T> outbox, IServerStreamWriter<T> stream, CancellationToken ct)
     {
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        var burst = 0;
         await foreach (var message in outbox.ReadAllAsync(ct))
         {
+            // Flush at least every 256 messages so that a steady flood still reaches the client.
+            var more = outbox.Count > 0 && ++burst < 256;
+            if (!more) burst = 0;
+            stream.WriteOptions = more ? buffered : null;
             await stream.WriteAsync(message, ct);
         }
     }
