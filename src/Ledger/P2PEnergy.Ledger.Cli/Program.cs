@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using P2PEnergy.Ethereum;
+using P2PEnergy.Ledger;
+using Lot = P2PEnergy.Exchange.Lot;
+using ParticipantAddress = P2PEnergy.Exchange.Address;
+
+return await LedgerCli.RunAsync(args);
+
+internal static class LedgerCli
+{
+    private const string Help = """
+        p2penergy-ledger: the P2P Energy ledger on an Ethereum-compatible chain.
+
+        Commands:
+          deploy  --rpc URL --key HEX --operator ADDRESS --out FILE [--admin ADDRESS] [--artifact FILE]
+                  Deploys EnergyLedger from the compiled artifact (default: found upwards from here at
+                  contracts/artifacts/contracts/EnergyLedger.sol/EnergyLedger.json), signed by --key; the admin
+                  is the key's address unless --admin is given. Writes the deployment file (chain id, ledger,
+                  admin, operator, deploy block, transaction, time) that the other processes read.
+          lots    --rpc URL --deployment FILE [--slot N]
+                  Prints the lots recorded on chain (LotRecorded events), optionally of one slot.
+          record  --rpc URL --key HEX --deployment FILE --lots FILE [--batch N] [--delay-ms N]
+                  Runs the recorder on its own: records the lots of a JSON-lines file (one lot object a line,
+                  members as in `lots --json`) with the operator key, retrying until every lot is on chain;
+                  lots already on chain are skipped. Ctrl+C stops it.
+
+        Options:
+          --json  (lots) one JSON object a line instead of a table
+          -h, --help
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" || args.Contains("-h") || args.Contains("--help"))
+        {
+            Console.WriteLine(Help);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            var options = Options.Parse(args[1..]);
+            using var cts = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                cts.Cancel();
+            };
+            return args[0] switch
+            {
+                "deploy" => await DeployAsync(options, cts.Token),
+                "lots" => await LotsAsync(options, cts.Token),
+                "record" => await RecordAsync(options, cts.Token),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"p2penergy-ledger: {e.Message} (see --help)");
+            return 2;
+        }
+        catch (Exception e) when (e is JsonRpcException or JsonRpcTransportException or LedgerRevertException or LedgerUnavailableException or IOException or FormatException)
+        {
+            Console.Error.WriteLine($"p2penergy-ledger: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static EthJsonRpcClient Client(Options o) => new(new JsonRpcClientOptions { Endpoint = new Uri(o.Required("rpc")) });
+
+    private static async Task<int> DeployAsync(Options o, CancellationToken ct)
+    {
+        var artifactPath = o.Optional("artifact") ?? EnergyLedgerArtifact.Find(Directory.GetCurrentDirectory())
+            ?? EnergyLedgerArtifact.Find(AppContext.BaseDirectory)
+            ?? throw new UsageException($"no artifact found upwards from here ({EnergyLedgerArtifact.RelativePath}); compile the contracts (scripts/contracts-deps.sh) or pass --artifact");
+        var key = EthKey.FromHex(o.Required("key"));
+        var @operator = Address.Parse(o.Required("operator"));
+        Address? admin = o.Optional("admin") is { } a ? Address.Parse(a) : null;
+        var output = o.Required("out");
+        using var client = Client(o);
+        var deployment = await Deployer.DeployToFileAsync(client, key, admin, @operator, EnergyLedgerArtifact.Load(artifactPath), output, cancellationToken: ct);
+        Console.WriteLine($"EnergyLedger deployed at {deployment.Ledger} on chain {deployment.ChainId} (block {deployment.DeployBlock}, tx {deployment.TransactionHash}); admin {deployment.Admin}, operator {deployment.Operator}.");
+        Console.WriteLine($"Deployment written to {Path.GetFullPath(output)}.");
+        return 0;
+    }
+
+    private static async Task<int> LotsAsync(Options o, CancellationToken ct)
+    {
+        var deployment = LedgerDeployment.Load(o.Required("deployment"));
+        long? slot = o.Optional("slot") is { } s ? long.Parse(s, CultureInfo.InvariantCulture) : null;
+        using var client = Client(o);
+        var contract = new EnergyLedgerContract(client, deployment);
+        var lots = await contract.GetRecordedLotsAsync(deployment.DeployBlock, slot: slot, cancellationToken: ct);
+        if (o.Flag("json"))
+        {
+            foreach (var r in lots)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(LotJson.From(r.Lot, r), Json));
+            }
+            return 0;
+        }
+        Console.WriteLine($"{"lot",10} {"slot",10} {"seller",-42} {"buyer",-42} {"Wh",10} {"price",8} {"fee",6} {"product",-8} {"source",-9} {"sell",8} {"buy",8} {"block",7}");
+        foreach (var r in lots)
+        {
+            var l = r.Lot;
+            Console.WriteLine($"{l.LotId,10} {l.Slot,10} {l.Seller,-42} {l.Buyer,-42} {l.EnergyWh,10} {l.PriceTicks,8} {l.WheelingFeeTicks,6} {l.Product,-8} {l.Source,-9} {l.SellOrderId,8} {l.BuyOrderId,8} {r.BlockNumber,7}");
+        }
+        Console.WriteLine($"{lots.Count} lot(s){(slot is { } x ? $" of slot {x}" : string.Empty)}; {await contract.LotCountAsync(cancellationToken: ct)} recorded in all.");
+        return 0;
+    }
+
+    private static async Task<int> RecordAsync(Options o, CancellationToken ct)
+    {
+        var deployment = LedgerDeployment.Load(o.Required("deployment"));
+        var key = EthKey.FromHex(o.Required("key"));
+        var outbox = new InMemoryLotOutbox();
+        int count = 0;
+        foreach (var line in File.ReadLines(o.Required("lots")).Where(l => !string.IsNullOrWhiteSpace(l)))
+        {
+            var json = JsonSerializer.Deserialize<LotJson>(line, Json) ?? throw new FormatException($"not a lot: {line}");
+            await outbox.AddAsync(json.ToLot(), ct);
+            count++;
+        }
+        var options = new LotRecorderOptions
+        {
+            BatchSize = o.Optional("batch") is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : 200,
+            MaxBatchDelay = TimeSpan.FromMilliseconds(o.Optional("delay-ms") is { } d ? int.Parse(d, CultureInfo.InvariantCulture) : 200),
+        };
+        using var loggers = LoggerFactory.Create(builder => builder.AddSimpleConsole(c => c.SingleLine = true));
+        using var recorder = LotRecorder.Create(new Uri(o.Required("rpc")), deployment, key, outbox, options, loggers.CreateLogger<LotRecorder>());
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var run = recorder.RunAsync(done.Token);
+        while (await outbox.CountPendingAsync(ct) > 0 && !run.IsCompleted)
+        {
+            await Task.WhenAny(run, Task.Delay(100, CancellationToken.None));
+        }
+        await done.CancelAsync();
+        await run;
+        var stats = recorder.Stats;
+        Console.WriteLine($"{count} lot(s) read; {stats.LotsRecorded} recorded in {stats.TransactionsConfirmed} transaction(s), {stats.LotsFoundOnChain} already on chain; gas {stats.GasUsed} ({stats.GasPerLot:0} a lot); {stats.Retries} retries.");
+        return await outbox.CountPendingAsync(CancellationToken.None) == 0 ? 0 : 1;
+    }
+
+    /// <summary>A lot as one JSON line (lots --json, record --lots).</summary>
+    private sealed record LotJson(
+        long LotId, long Slot, string Seller, string Buyer, long EnergyWh, long PriceTicks, long WheelingFeeTicks,
+        string Product, string Source, long SellOrderId, long BuyOrderId, ulong? Block = null, string? Tx = null)
+    {
+        public static LotJson From(Lot l, RecordedLot? r = null) => new(
+            l.LotId, l.Slot, l.Seller.ToString(), l.Buyer.ToString(), l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks,
+            l.Product.ToString(), l.Source.ToString(), l.SellOrderId, l.BuyOrderId, r?.BlockNumber, r?.TransactionHash);
+
+        public Lot ToLot() => new(
+            LotId, Slot, ParticipantAddress.Parse(Seller), ParticipantAddress.Parse(Buyer), EnergyWh, PriceTicks, WheelingFeeTicks,
+            Enum.Parse<P2PEnergy.Exchange.Product>(Product, ignoreCase: true), Enum.Parse<P2PEnergy.Exchange.EnergySource>(Source, ignoreCase: true),
+            SellOrderId, BuyOrderId);
+    }
+
+    private sealed class Options
+    {
+        private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+
+        public static Options Parse(string[] args)
+        {
+            var o = new Options();
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new UsageException($"unexpected argument '{args[i]}'");
+                }
+                var name = args[i][2..];
+                if (name == "json")
+                {
+                    o._values[name] = null;
+                    continue;
+                }
+                if (i + 1 >= args.Length)
+                {
+                    throw new UsageException($"--{name} needs a value");
+                }
+                o._values[name] = args[++i];
+            }
+            return o;
+        }
+
+        public string Required(string name) =>
+            _values.TryGetValue(name, out var v) && v is not null ? v : throw new UsageException($"--{name} is required");
+
+        public string? Optional(string name) => _values.TryGetValue(name, out var v) ? v : null;
+
+        public bool Flag(string name) => _values.ContainsKey(name);
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}
