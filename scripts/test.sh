@@ -16,6 +16,12 @@ mkdir -p "$results"
 
 command -v dotnet >/dev/null || { echo "test.sh: dotnet is not on PATH; install the .NET 10 SDK" >&2; exit 2; }
 
+# The contracts' npm packages (exact versions from package-lock.json) and their offline compilation:
+# the Ledger tests start a Hardhat node and deploy the compiled contract.
+echo "== contracts: npm packages and offline compile"
+contracts_rc=0
+scripts/contracts-deps.sh || contracts_rc=$?
+
 echo "== build (Release)"
 if ! dotnet build P2PEnergy.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed, 0 skipped"
@@ -29,11 +35,9 @@ dotnet test P2PEnergy.sln -c Release --no-build -nologo \
   --results-directory "$results" "${filter[@]}"
 dotnet_rc=$?
 
-# The contracts: npm packages (exact versions from package-lock.json), compiled offline, Hardhat tests.
+# The contracts: Hardhat tests (packages and compilation were done before the .NET tests).
 echo "== contracts (Hardhat)"
 contracts_log="$results/contracts.log"
-contracts_rc=0
-scripts/contracts-deps.sh || contracts_rc=$?
 if [[ $contracts_rc -eq 0 ]]; then
   (cd contracts && node_modules/.bin/hardhat test) 2>&1 | tee "$contracts_log"
   contracts_rc=${PIPESTATUS[0]}
