@@ -10,18 +10,49 @@ public sealed partial class MatchingEngine
     // from one slot to the next (fresh memory is the largest cost on a small machine).
     private readonly AuctionScratch _scratch = new();
 
+    /// <summary>
+    /// One side of one product: Wh per price tick over the whole price band, filled while the orders are
+    /// walked for self-trade prevention, with the totals and the lowest and highest price seen.
+    /// </summary>
+    private sealed class SideTally
+    {
+        public long[] Band = [];
+        public long Total;
+        public long Min = long.MaxValue;
+        public long Max = long.MinValue;
+
+        public void Add(long price, long wh, long band0)
+        {
+            Band[price - band0] += wh;
+            Total += wh;
+            if (price < Min) Min = price;
+            if (price > Max) Max = price;
+        }
+
+        /// <summary>Back to empty, clearing only the part of the band that was used.</summary>
+        public void Reset(long band0)
+        {
+            if (Min <= Max) Array.Clear(Band, (int)(Min - band0), (int)(Max - Min + 1));
+            Total = 0;
+            Min = long.MaxValue;
+            Max = long.MinValue;
+        }
+    }
+
     /// <summary>Buffers reused from one gate closure to the next.</summary>
     private sealed class AuctionScratch
     {
-        public readonly List<int> Kept = [];
         public readonly List<int> Renewable = [];
         public readonly List<int> Green = [];
         public readonly List<int> Standard = [];
         public readonly List<int> StandardSells = [];
+        public readonly List<int> Mixed = [];
+        public readonly SideTally GreenSells = new();
+        public readonly SideTally GreenBuys = new();
+        public readonly SideTally StandardSellTally = new();
+        public readonly SideTally StandardBuys = new();
         public readonly List<int> AtMarginal = [];
         public readonly List<Lot> Lots = [];
-        public long[] SellAt = [];
-        public long[] BuyAt = [];
         public long[] SellAlloc = [];
         public long[] BuyAlloc = [];
         public FilledOrder[] SellFilled = [];
@@ -59,23 +90,30 @@ public sealed partial class MatchingEngine
     private void RunCallAuction(SlotState s, IMarketEvents events)
     {
         var x = _scratch;
-        var kept = PreventSelfTrades(s, events);
-
-        // Green first: renewable sells against green buys (DESIGN.md).
-        ClearProduct(s.Slot, Product.Green, x.Renewable, x.Green, events);
-
-        // Standard: mixed sells plus what renewable sells have left, in order-id order.
-        var standardSells = x.StandardSells;
-        standardSells.Clear();
-        foreach (var h in kept)
+        var band0 = Config.MinPriceTicks;
+        var bandSize = checked((int)(Config.MaxPriceTicks - band0 + 1));
+        foreach (var t in (SideTally[])[x.GreenSells, x.GreenBuys, x.StandardSellTally, x.StandardBuys])
         {
-            ref var node = ref _pool.Items[h];
-            if (node.Class == BookClass.MixedSell || (node.Class == BookClass.RenewableSell && node.RemainingWh > 0))
-            {
-                standardSells.Add(h);
-            }
+            AuctionScratch.Ensure(ref t.Band, bandSize);
         }
-        ClearProduct(s.Slot, Product.Standard, standardSells, x.Standard, events);
+        try
+        {
+            PreventSelfTrades(s, events);
+
+            // Green first: renewable sells against green buys (DESIGN.md).
+            ClearProduct(s.Slot, Product.Green, x.Renewable, x.Green, x.GreenSells, x.GreenBuys, events);
+
+            // Standard: mixed sells plus what renewable sells have left, in order-id order.
+            var standardSells = StandardSells(x);
+            ClearProduct(s.Slot, Product.Standard, standardSells, x.Standard, x.StandardSellTally, x.StandardBuys, events);
+        }
+        finally
+        {
+            x.GreenSells.Reset(band0);
+            x.GreenBuys.Reset(band0);
+            x.StandardSellTally.Reset(band0);
+            x.StandardBuys.Reset(band0);
+        }
 
         // Every order of the slot is done; the handles are in order-id order. Orders cancelled earlier or
         // removed by self-trade prevention are no longer live: their nodes are only freed.
@@ -97,12 +135,53 @@ public sealed partial class MatchingEngine
     }
 
     /// <summary>
+    /// The sells of the standard product: every mixed sell and each renewable sell with Wh left after the
+    /// green product, merged in order-id order (both lists already are). Adds the renewable remainder to
+    /// the standard tally.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private List<int> StandardSells(AuctionScratch x)
+    {
+        var nodes = _pool.Items;
+        var band0 = Config.MinPriceTicks;
+        var result = x.StandardSells;
+        result.Clear();
+        var renewableLeft = false;
+        foreach (var h in x.Renewable)
+        {
+            if (nodes[h].RemainingWh > 0)
+            {
+                renewableLeft = true;
+                break;
+            }
+        }
+        if (!renewableLeft) return x.Mixed;
+        int i = 0, j = 0;
+        var mixed = x.Mixed;
+        var renewable = x.Renewable;
+        while (i < mixed.Count || j < renewable.Count)
+        {
+            if (j == renewable.Count || (i < mixed.Count && nodes[mixed[i]].OrderId < nodes[renewable[j]].OrderId))
+            {
+                result.Add(mixed[i++]);
+                continue;
+            }
+            var h = renewable[j++];
+            ref var node = ref nodes[h];
+            if (node.RemainingWh == 0) continue;
+            result.Add(h);
+            x.StandardSellTally.Add(node.Price, node.RemainingWh, band0);
+        }
+        return result;
+    }
+
+    /// <summary>
     /// The newer order gives way: walking the slot's live orders in order-id order, an order that could
     /// trade with an earlier kept opposite order of the same participant is cancelled. Kept orders only
     /// widen the bounds, so one pass decides every order. The same pass sorts the kept orders by class.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private List<int> PreventSelfTrades(SlotState s, IMarketEvents events)
+    private void PreventSelfTrades(SlotState s, IMarketEvents events)
     {
         var x = _scratch;
         var n = _participants.Count;
@@ -115,8 +194,8 @@ public sealed partial class MatchingEngine
         Array.Fill(minRenewableSell, long.MaxValue, 0, n);
         Array.Fill(minMixedSell, long.MaxValue, 0, n);
 
-        var kept = x.Kept;
-        kept.Clear();
+        var band0 = Config.MinPriceTicks;
+        x.Mixed.Clear();
         x.Renewable.Clear();
         x.Green.Clear();
         x.Standard.Clear();
@@ -143,27 +222,30 @@ public sealed partial class MatchingEngine
                 s.LiveOrders--;
                 continue;
             }
-            kept.Add(h);
             switch (node.Class)
             {
                 case BookClass.RenewableSell:
                     minRenewableSell[p] = Math.Min(minRenewableSell[p], price);
                     x.Renewable.Add(h);
+                    x.GreenSells.Add(price, node.RemainingWh, band0);
                     break;
                 case BookClass.MixedSell:
                     minMixedSell[p] = Math.Min(minMixedSell[p], price);
+                    x.Mixed.Add(h);
+                    x.StandardSellTally.Add(price, node.RemainingWh, band0);
                     break;
                 case BookClass.GreenBuy:
                     maxGreenBuy[p] = Math.Max(maxGreenBuy[p], price);
                     x.Green.Add(h);
+                    x.GreenBuys.Add(price, node.RemainingWh, band0);
                     break;
                 default:
                     maxStandardBuy[p] = Math.Max(maxStandardBuy[p], price);
                     x.Standard.Add(h);
+                    x.StandardBuys.Add(price, node.RemainingWh, band0);
                     break;
             }
         }
-        return kept;
     }
 
     /// <summary>
@@ -171,55 +253,20 @@ public sealed partial class MatchingEngine
     /// the fills to the orders and emits SlotCleared then the lots. Sells and buys come in order-id order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ClearProduct(long slot, Product product, List<int> sells, List<int> buys, IMarketEvents events)
+    private void ClearProduct(long slot, Product product, List<int> sells, List<int> buys, SideTally sellTally, SideTally buyTally, IMarketEvents events)
     {
-        var x = _scratch;
-        var nodes = _pool.Items;
-        // Wh per price tick, over the whole price band (one pass per side; only the used part is cleared after).
-        var band0 = Config.MinPriceTicks;
-        var bandSize = checked((int)(Config.MaxPriceTicks - band0 + 1));
-        var sellBand = AuctionScratch.Ensure(ref x.SellAt, bandSize);
-        var buyBand = AuctionScratch.Ensure(ref x.BuyAt, bandSize);
-        long supply = 0, demand = 0;
-        long minP = long.MaxValue, maxP = long.MinValue;
-        foreach (var h in sells)
-        {
-            ref var node = ref nodes[h];
-            supply += node.RemainingWh;
-            minP = Math.Min(minP, node.Price);
-            maxP = Math.Max(maxP, node.Price);
-            sellBand[node.Price - band0] += node.RemainingWh;
-        }
-        foreach (var h in buys)
-        {
-            ref var node = ref nodes[h];
-            demand += node.RemainingWh;
-            minP = Math.Min(minP, node.Price);
-            maxP = Math.Max(maxP, node.Price);
-            buyBand[node.Price - band0] += node.RemainingWh;
-        }
         if (sells.Count == 0 || buys.Count == 0)
         {
-            if (minP <= maxP)
-            {
-                Array.Clear(sellBand, (int)(minP - band0), (int)(maxP - minP + 1));
-                Array.Clear(buyBand, (int)(minP - band0), (int)(maxP - minP + 1));
-            }
-            events.SlotCleared(new ClearingResult(slot, product, false, 0, 0, supply, demand, 0));
+            events.SlotCleared(new ClearingResult(slot, product, false, 0, 0, sellTally.Total, buyTally.Total, 0));
             return;
         }
+        var band0 = Config.MinPriceTicks;
+        var minP = Math.Min(sellTally.Min, buyTally.Min);
+        var maxP = Math.Max(sellTally.Max, buyTally.Max);
         var range = (int)(maxP - minP + 1);
-        var sellAt = sellBand.AsSpan((int)(minP - band0), range);
-        var buyAt = buyBand.AsSpan((int)(minP - band0), range);
-        try
-        {
-            ClearProduct(slot, product, sells, buys, events, sellAt, buyAt, minP, supply, demand);
-        }
-        finally
-        {
-            sellAt.Clear();
-            buyAt.Clear();
-        }
+        ClearProduct(slot, product, sells, buys, events,
+            sellTally.Band.AsSpan((int)(minP - band0), range), buyTally.Band.AsSpan((int)(minP - band0), range),
+            minP, sellTally.Total, buyTally.Total);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -267,20 +314,8 @@ public sealed partial class MatchingEngine
         Allocate(sells, sellAt, minP, range, priceIndex, volume, isBuy: false, sellAlloc);
         Allocate(buys, buyAt, minP, range, priceIndex, volume, isBuy: true, buyAlloc);
 
+        // Pair also applies the fills to the orders (in the same pass that copies them out).
         var lots = Pair(slot, product, price, sells, sellAlloc, buys, buyAlloc, minP, range);
-
-        for (var i = 0; i < sells.Count; i++)
-        {
-            ref var node = ref nodes[sells[i]];
-            node.RemainingWh -= sellAlloc[i];
-            node.FilledWh += sellAlloc[i];
-        }
-        for (var i = 0; i < buys.Count; i++)
-        {
-            ref var node = ref nodes[buys[i]];
-            node.RemainingWh -= buyAlloc[i];
-            node.FilledWh += buyAlloc[i];
-        }
 
         events.SlotCleared(new ClearingResult(slot, product, true, price, volume, supply, demand, lots.Count));
         foreach (var lot in lots)
@@ -469,22 +504,22 @@ public sealed partial class MatchingEngine
         return lots;
     }
 
-    /// <summary>Copies the orders with a fill, in order-id order, into a dense buffer.</summary>
+    /// <summary>
+    /// Applies each order's fill to it and copies the orders with a fill, in order-id order, into a dense
+    /// buffer (one pass over the orders).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Span<FilledOrder> Gather(List<int> handles, long[] alloc, ref FilledOrder[] buffer)
     {
         var nodes = _pool.Items;
+        var result = AuctionScratch.Ensure(ref buffer, handles.Count);
         var n = 0;
-        for (var j = 0; j < handles.Count; j++)
-        {
-            if (alloc[j] > 0) n++;
-        }
-        var result = AuctionScratch.Ensure(ref buffer, n);
-        n = 0;
         for (var j = 0; j < handles.Count; j++)
         {
             if (alloc[j] == 0) continue;
             ref var node = ref nodes[handles[j]];
+            node.RemainingWh -= alloc[j];
+            node.FilledWh += alloc[j];
             result[n++] = new FilledOrder
             {
                 Price = node.Price,
