@@ -48,15 +48,25 @@ internal static class GrpcBenchmarks
         var orders = Enumerable.Range(0, streams).Select(s => MakeOrders(perStream, firstSlot, addresses, seed: 100 + s, clientBase: (ulong)s * 10_000_000)).ToArray();
         var coreMs = CoreBaseline(orders, firstSlot, addresses);
 
-        var sw = Stopwatch.StartNew();
-        var results = await Task.WhenAll(orders.Select(batch => StreamAsync(market, batch)));
-        var streamMs = sw.Elapsed.TotalMilliseconds;
-        var acked = results.Sum(r => r.Acks);
-        var rejected = results.Sum(r => r.Rejected);
-        var lots = results.Sum(r => r.Lots);
         var total = perStream * streams;
-        Console.WriteLine($"StreamOrders: {total:N0} orders on {streams} stream(s) in {streamMs:F0} ms = {total / (streamMs / 1000):N0} orders/s (target ≥ 50,000); {acked:N0} acks ({rejected:N0} refused), {lots:N0} lot events");
-        Console.WriteLine($"     baseline, the same orders through the core alone: {coreMs:F0} ms = {total / (coreMs / 1000):N0} orders/s; gRPC takes {streamMs / coreMs:F1}× the core's time");
+        Console.WriteLine($"     baseline, the same orders through the core alone: {coreMs:F0} ms = {total / (coreMs / 1000):N0} orders/s");
+        // One order a message, then batches of 100 orders a message (each on a fresh slot).
+        foreach (var batchSize in new[] { 1, 100 })
+        {
+            if (batchSize > 1)
+            {
+                firstSlot++;
+                await admin.OpenSlotAsync(new OpenSlotRequest { Slot = firstSlot, Mechanism = Mechanism.Continuous });
+                orders = Enumerable.Range(0, streams).Select(s => MakeOrders(perStream, firstSlot, addresses, seed: 100 + s, clientBase: 50_000_000 + (ulong)s * 10_000_000)).ToArray();
+            }
+            var sw = Stopwatch.StartNew();
+            var results = await Task.WhenAll(orders.Select(batch => StreamAsync(market, batch, batchSize)));
+            var streamMs = sw.Elapsed.TotalMilliseconds;
+            var acked = results.Sum(r => r.Acks);
+            var rejected = results.Sum(r => r.Rejected);
+            var lots = results.Sum(r => r.Lots);
+            Console.WriteLine($"StreamOrders, {batchSize} order(s) a message: {total:N0} orders on {streams} stream(s) in {streamMs:F0} ms = {total / (streamMs / 1000):N0} orders/s (target ≥ 50,000); {acked:N0} acks ({rejected:N0} refused), {lots:N0} lot events; {streamMs / coreMs:F1}× the core's time");
+        }
 
         // 2. Unary SubmitOrder at a steady rate: latency, beside the health check at the same rate.
         await admin.OpenSlotAsync(new OpenSlotRequest { Slot = firstSlot + 1, Mechanism = Mechanism.Continuous });
@@ -132,13 +142,13 @@ internal static class GrpcBenchmarks
 
     private readonly record struct StreamResult(int Acks, int Rejected, int Lots);
 
-    private static async Task<StreamResult> StreamAsync(ExchangeService.ExchangeServiceClient market, NewOrder[] orders)
+    private static async Task<StreamResult> StreamAsync(ExchangeService.ExchangeServiceClient market, NewOrder[] orders, int batchSize)
     {
         using var call = market.StreamOrders();
         var reader = Task.Run(async () =>
         {
             int acks = 0, rejected = 0, lots = 0;
-            await foreach (var e in call.ResponseStream.ReadAllAsync())
+            void Count(StreamOrdersResponse e)
             {
                 if (e.EventCase == StreamOrdersResponse.EventOneofCase.Ack)
                 {
@@ -150,8 +160,27 @@ internal static class GrpcBenchmarks
                     lots++;
                 }
             }
+            await foreach (var e in call.ResponseStream.ReadAllAsync())
+            {
+                Count(e);
+                foreach (var inner in e.Batch) Count(inner);
+            }
             return new StreamResult(acks, rejected, lots);
         });
+        if (batchSize > 1)
+        {
+            for (var i = 0; i < orders.Length; i += batchSize)
+            {
+                var message = new StreamOrdersRequest();
+                for (var k = i; k < Math.Min(orders.Length, i + batchSize); k++)
+                {
+                    message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)k + 1, Submit = new SubmitOrderRequest { Order = orders[k] } });
+                }
+                await call.RequestStream.WriteAsync(message);
+            }
+            await call.RequestStream.CompleteAsync();
+            return await reader;
+        }
         // An agent trading at a high rate lets the transport batch its orders: BufferHint on all but every
         // 64th order (and the last), which flushes.
         var buffered = new WriteOptions(WriteFlags.BufferHint);

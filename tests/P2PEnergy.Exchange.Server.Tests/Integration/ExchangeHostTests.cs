@@ -226,6 +226,70 @@ public sealed class ExchangeHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Stream_orders_takes_batches_and_answers_in_batches()
+    {
+        await SetUpAsync();
+        using var stream = _host.Exchange.StreamOrders(cancellationToken: Ct);
+
+        // One message: 50 sells of the seller at 1001 … 1050, then 50 buys of the buyer at 5000 that lift them
+        // one by one, then a duplicate client order id, and a request that itself carries a batch.
+        var message = new StreamOrdersRequest();
+        for (var i = 1; i <= 50; i++)
+        {
+            message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)i, Submit = new SubmitOrderRequest { Order = Sell(Seller, (ulong)i, Cda, 100, 1000 + i) } });
+        }
+        for (var i = 1; i <= 50; i++)
+        {
+            message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)(100 + i), Submit = new SubmitOrderRequest { Order = Buy(Buyer, (ulong)i, Cda, 100, 5000) } });
+        }
+        message.Batch.Add(new StreamOrdersRequest { RequestId = 900, Submit = new SubmitOrderRequest { Order = Sell(Seller, 1, Cda, 100, 1000) } });
+        var nested = new StreamOrdersRequest { RequestId = 901 };
+        nested.Batch.Add(new StreamOrdersRequest { RequestId = 902, Submit = new SubmitOrderRequest { Order = Sell(Seller, 77, Cda, 100, 1000) } });
+        message.Batch.Add(nested);
+        await stream.RequestStream.WriteAsync(message, Ct);
+
+        // A message with a command and a batch at once is refused whole.
+        var both = new StreamOrdersRequest { RequestId = 950, Submit = new SubmitOrderRequest { Order = Sell(Seller, 78, Cda, 100, 1000) } };
+        both.Batch.Add(new StreamOrdersRequest { RequestId = 951, Submit = new SubmitOrderRequest { Order = Sell(Seller, 79, Cda, 100, 1000) } });
+        await stream.RequestStream.WriteAsync(both, Ct);
+        await stream.RequestStream.CompleteAsync();
+
+        var events = new List<StreamOrdersResponse>();
+        var messages = 0;
+        while (await stream.ResponseStream.MoveNext(Ct))
+        {
+            var m = stream.ResponseStream.Current;
+            messages++;
+            Assert.Equal(StreamOrdersResponse.EventOneofCase.None, m.EventCase); // batched: events only inside
+            Assert.All(m.Batch, e => Assert.Empty(e.Batch));
+            events.AddRange(m.Batch);
+        }
+        Assert.Equal(StatusCode.OK, stream.GetStatus().StatusCode);
+        Assert.True(messages < events.Count, $"{events.Count} events came in {messages} messages");
+
+        var acks = events.Where(e => e.EventCase == StreamOrdersResponse.EventOneofCase.Ack).Select(e => e.Ack).ToList();
+        var expectedIds = Enumerable.Range(1, 50).Select(i => (ulong)i)
+            .Concat(Enumerable.Range(101, 50).Select(i => (ulong)i))
+            .Concat([900UL, 901UL, 950UL]);
+        Assert.Equal(expectedIds, acks.Select(a => a.RequestId));
+        Assert.All(acks.Take(100), a => Assert.Equal(0, a.StatusCode));
+        Assert.Equal(303, acks[100].ResultCode); // duplicate client order id
+        Assert.Equal((int)StatusCode.InvalidArgument, acks[101].StatusCode);
+        Assert.StartsWith("batch[101].batch:", acks[101].Message);
+        Assert.Equal((int)StatusCode.InvalidArgument, acks[102].StatusCode);
+        Assert.StartsWith("batch:", acks[102].Message);
+
+        // Each buy lifted the cheapest sell left, at the sell's price: 50 lots, 1001 … 1050.
+        var lots = events.Where(e => e.EventCase == StreamOrdersResponse.EventOneofCase.Lot).Select(e => e.Lot).ToList();
+        Assert.Equal(Enumerable.Range(1001, 50).Select(p => (long)p), lots.Select(l => l.PriceTicks));
+        var page = await _host.Exchange.GetLotsAsync(new GetLotsRequest { Slot = Cda, PageSize = 1000 }, cancellationToken: Ct);
+        Assert.Equal(lots.Select(l => l.LotId), page.Lots.Select(l => l.LotId));
+        // Nothing of the refused requests reached the market: 100 orders, no more.
+        var info = await _host.Admin.GetMarketInfoAsync(new GetMarketInfoRequest(), cancellationToken: Ct);
+        Assert.Equal(101, info.NextOrderId);
+    }
+
+    [Fact]
     public async Task Market_data_delivers_book_updates_trades_and_clearing_results()
     {
         await SetUpAsync();

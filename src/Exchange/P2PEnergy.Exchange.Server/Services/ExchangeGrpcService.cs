@@ -102,7 +102,7 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
     {
         var ct = context.CancellationToken;
         var session = new OrderStreamSession(market);
-        var writer = WriteAllAsync(session.Outbox, responseStream, ct);
+        var writer = WriteOrderStreamAsync(session, responseStream, ct);
         ExceptionDispatchInfo? readFailure = null;
         try
         {
@@ -111,7 +111,15 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
                 // Back-pressure: a client that does not read its acks stops being read.
                 await session.Outbox.WaitForRoomAsync(ct);
                 if (session.Outbox.DropReason is not null) break;
-                Handle(requestStream.Current, session);
+                var request = requestStream.Current;
+                if (request.Batch.Count == 0)
+                {
+                    Handle(request, session);
+                }
+                else
+                {
+                    HandleBatch(request, session);
+                }
             }
         }
         catch (Exception ex)
@@ -147,6 +155,69 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             if (!more) burst = 0;
             stream.WriteOptions = more ? buffered : null;
             await stream.WriteAsync(message, ct);
+        }
+    }
+
+    /// <summary>The most requests one StreamOrders message may carry.</summary>
+    public const int MaxBatch = 1000;
+
+    /// <summary>Several requests in one message: handled in order, each acked as if sent alone.</summary>
+    private void HandleBatch(Api.StreamOrdersRequest request, OrderStreamSession session)
+    {
+        session.Batching = true;
+        if (request.CommandCase != Api.StreamOrdersRequest.CommandOneofCase.None || request.Batch.Count > MaxBatch)
+        {
+            var problem = request.Batch.Count > MaxBatch
+                ? $"at most {MaxBatch} requests a message (got {request.Batch.Count})"
+                : "a message carries one command or a batch, not both";
+            session.Acknowledge(Ack(request.RequestId, 0, ResultStatus.Invalid("batch", problem)), null);
+            return;
+        }
+        for (var i = 0; i < request.Batch.Count; i++)
+        {
+            var inner = request.Batch[i];
+            if (inner.Batch.Count > 0)
+            {
+                session.Acknowledge(Ack(inner.RequestId, 0, ResultStatus.Invalid($"batch[{i}].batch", "a request in a batch may not carry a batch")), null);
+                continue;
+            }
+            Handle(inner, session);
+        }
+    }
+
+    /// <summary>
+    /// Drains an order stream's outbox. Once the client has sent a batch, whatever is waiting is packed into
+    /// one message (up to <see cref="MaxBatch"/> events): per-message costs then fall on many orders at once.
+    /// </summary>
+    private static async Task WriteOrderStreamAsync(OrderStreamSession session, IServerStreamWriter<Api.StreamOrdersResponse> stream, CancellationToken ct)
+    {
+        var outbox = session.Outbox;
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        var burst = 0;
+        Api.StreamOrdersResponse? pack = null;
+        await foreach (var message in outbox.ReadAllAsync(ct))
+        {
+            var more = outbox.Count > 0;
+            if (session.Batching || pack is not null)
+            {
+                pack ??= new Api.StreamOrdersResponse();
+                pack.Batch.Add(message);
+                if (more && pack.Batch.Count < MaxBatch) continue;
+                stream.WriteOptions = null;
+                await stream.WriteAsync(pack, ct);
+                pack = null;
+                continue;
+            }
+            // One message each: flush at the end of a burst, and at least every 256 messages.
+            more = more && ++burst < 256;
+            if (!more) burst = 0;
+            stream.WriteOptions = more ? buffered : null;
+            await stream.WriteAsync(message, ct);
+        }
+        if (pack is not null)
+        {
+            stream.WriteOptions = null;
+            await stream.WriteAsync(pack, ct);
         }
     }
 

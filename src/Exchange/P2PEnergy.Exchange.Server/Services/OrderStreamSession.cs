@@ -27,6 +27,15 @@ public sealed class OrderStreamSession : IMarketListener, IDisposable
 
     public bool WantsBookUpdates => false;
 
+    private volatile bool _batching;
+
+    /// <summary>Set once the client sent a batched request: from then on responses are sent batched too.</summary>
+    public bool Batching
+    {
+        get => _batching;
+        set => _batching = value;
+    }
+
     /// <summary>Queues an ack; when the command was accepted, follows its participant from now on.</summary>
     public void Acknowledge(Api.OrderAck ack, Address? follow)
     {
