@@ -2,6 +2,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using P2PEnergy.Exchange.Server.Domain;
+using P2PEnergy.Exchange.Server.Chain;
 using P2PEnergy.Exchange.Server.Services;
 
 namespace P2PEnergy.Exchange.Server.Hosting;
@@ -31,6 +32,7 @@ public static class ExchangeHost
             .Configure<ExchangeOptions>((grpc, exchange) => grpc.MaxReceiveMessageSize = exchange.MaxMessageSizeBytes);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<MarketHealthCheck>("market");
+        builder.AddChainRecording();
         return builder;
     }
 
@@ -42,6 +44,7 @@ public static class ExchangeHost
         app.MapGrpcService<MarketAdminGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        app.MapChainRecording();
         return app;
     }
 

@@ -1,0 +1,156 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using P2PEnergy.Exchange.Server.Domain;
+using P2PEnergy.Ledger;
+using Api = P2PEnergy.Exchange.Protos.V1;
+
+namespace P2PEnergy.Exchange.Server.Chain;
+
+/// <summary>
+/// Configuration section "Ledger": where the exchange records its lots. With no RpcUrl the exchange runs
+/// without a chain (lots stay in memory and are served over gRPC only).
+/// </summary>
+public sealed class LedgerOptions
+{
+    public const string Section = "Ledger";
+
+    /// <summary>The chain's JSON-RPC URL, e.g. http://127.0.0.1:8545. Empty: no chain.</summary>
+    public string RpcUrl { get; set; } = "";
+
+    /// <summary>The deployment file written by `p2penergy-ledger deploy` (chain id, ledger address, operator).</summary>
+    public string DeploymentFile { get; set; } = "";
+
+    /// <summary>The operator's private key (0x + 64 hex digits), the key the ledger lets record lots.</summary>
+    public string OperatorKey { get; set; } = "";
+
+    /// <summary>Lots a transaction at most.</summary>
+    public int BatchSize { get; set; } = 200;
+
+    /// <summary>How long the recorder waits for more lots before it sends a smaller batch.</summary>
+    public int MaxBatchDelayMs { get; set; } = 200;
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(RpcUrl);
+
+    public void Validate()
+    {
+        if (!Enabled) return;
+        if (!Uri.TryCreate(RpcUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:RpcUrl '{RpcUrl}' is not an http(s) URL"]);
+        if (string.IsNullOrWhiteSpace(DeploymentFile) || !File.Exists(DeploymentFile))
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:DeploymentFile '{DeploymentFile}' does not exist; deploy first (p2penergy-ledger deploy ... --out FILE)"]);
+        if (string.IsNullOrWhiteSpace(OperatorKey))
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:OperatorKey is required with Ledger:RpcUrl"]);
+        if (BatchSize is < 1 or > 1000)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:BatchSize {BatchSize} is outside 1 … 1000"]);
+        if (MaxBatchDelayMs < 0)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:MaxBatchDelayMs {MaxBatchDelayMs} is negative"]);
+    }
+}
+
+public static class ChainRecording
+{
+    /// <summary>
+    /// With Ledger:RpcUrl set: every lot the market makes goes into the lot outbox, and the lot recorder
+    /// (a hosted service in this process) puts it on chain. Without it: nothing is registered but the status.
+    /// </summary>
+    public static WebApplicationBuilder AddChainRecording(this WebApplicationBuilder builder)
+    {
+        var options = new LedgerOptions();
+        builder.Configuration.GetSection(LedgerOptions.Section).Bind(options);
+        options.Validate();
+        builder.Services.AddSingleton(options);
+        if (options.Enabled)
+        {
+            builder.Services.AddLotRecorder(new LotRecorderSettings
+            {
+                RpcUrl = new Uri(options.RpcUrl),
+                OperatorKeyHex = options.OperatorKey,
+                DeploymentPath = options.DeploymentFile,
+                Recorder = new LotRecorderOptions
+                {
+                    BatchSize = options.BatchSize,
+                    MaxBatchDelay = TimeSpan.FromMilliseconds(options.MaxBatchDelayMs),
+                },
+            });
+            builder.Services.AddSingleton<LotOutboxFeeder>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LotOutboxFeeder>());
+        }
+        return builder;
+    }
+
+    public static WebApplication MapChainRecording(this WebApplication app)
+    {
+        app.MapGrpcService<LedgerStatusGrpcService>();
+        return app;
+    }
+}
+
+/// <summary>
+/// Hands every lot the market makes to the lot outbox, in lot-id order, under the market's lock (the
+/// in-memory outbox only queues, it never waits).
+/// </summary>
+public sealed class LotOutboxFeeder(Market market, ILotOutbox outbox, ILogger<LotOutboxFeeder> logger) : IMarketListener, IHostedService
+{
+    private long _lotsMade;
+
+    public long LotsMade => Interlocked.Read(ref _lotsMade);
+
+    public bool WantsBookUpdates => false;
+
+    public void OnUpdate(MarketUpdate update)
+    {
+        foreach (var e in update.Events)
+        {
+            if (e is not LotCreatedEvent created) continue;
+            var pending = outbox.AddAsync(created.Lot);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                // The in-memory outbox completes at once; an outbox that cannot must not be used under the lock.
+                pending.AsTask().GetAwaiter().GetResult();
+            }
+            Interlocked.Increment(ref _lotsMade);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        market.AddListener(this);
+        logger.LogInformation("Lots go to the chain through the lot recorder.");
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        market.RemoveListener(this);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>GetLedgerStatus: what the recorder has done, for operators and the demo.</summary>
+public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOptions options) : Api.LedgerStatus.LedgerStatusBase
+{
+    public override async Task<Api.GetLedgerStatusResponse> GetLedgerStatus(Api.GetLedgerStatusRequest request, ServerCallContext context)
+    {
+        if (!options.Enabled) return new Api.GetLedgerStatusResponse { Enabled = false };
+        var recorder = services.GetRequiredService<LotRecorder>();
+        var outbox = services.GetRequiredService<ILotOutbox>();
+        var feeder = services.GetRequiredService<LotOutboxFeeder>();
+        var stats = recorder.Stats;
+        return new Api.GetLedgerStatusResponse
+        {
+            Enabled = true,
+            ChainId = recorder.Deployment.ChainId,
+            LedgerAddress = recorder.Deployment.Ledger.ToString(),
+            Operator = recorder.Operator.ToString(),
+            LotsMade = feeder.LotsMade,
+            LotsPending = await outbox.CountPendingAsync(context.CancellationToken),
+            LotsRecorded = stats.LotsRecorded,
+            LotsFoundOnChain = stats.LotsFoundOnChain,
+            TransactionsConfirmed = stats.TransactionsConfirmed,
+            GasUsed = stats.GasUsed,
+            Retries = stats.Retries,
+            LastBlock = stats.LastBlock,
+            LastError = stats.LastError ?? "",
+        };
+    }
+}
