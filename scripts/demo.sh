@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job: starts the exchange's gRPC server on 127.0.0.1 with a simulated clock, runs a short
-# scripted trading session against it over gRPC (both mechanisms), prints the lots, and stops the server,
-# also on Ctrl+C or failure. Logs go to out/demo/.
+# The main job. On 127.0.0.1 only: installs the contracts' npm packages and compiles them offline, starts a
+# Hardhat node, deploys the EnergyLedger contract with our own Ethereum client, starts the exchange's gRPC
+# server (simulated clock, lots recorded on the chain by its lot recorder), runs a short scripted trading
+# session against it over gRPC (signed orders, both mechanisms), waits until every lot is on chain, reads
+# the lots back from the chain's events, and stops everything it started, also on Ctrl+C or failure.
+# Logs and the deployment file go to out/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -9,50 +12,97 @@ out="$root/out/demo"
 mkdir -p "$out"
 
 command -v dotnet >/dev/null || { echo "demo.sh: dotnet is not on PATH; install the .NET 10 SDK" >&2; exit 2; }
+command -v node >/dev/null || { echo "demo.sh: node is not on PATH; install Node.js 20 or later" >&2; exit 2; }
 
-echo "== building the exchange and the demo client (Release)"
-dotnet build src/Exchange/P2PEnergy.Exchange.Server -c Release -nologo -v quiet
-dotnet build src/Agents/P2PEnergy.Simulator -c Release -nologo -v quiet
-
-server_pid=""
+pids=()
 cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 trap 'echo "demo.sh: interrupted" >&2; exit 130' INT TERM
 
+# A free port on 127.0.0.1 (nothing answers on it).
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  echo "demo.sh: no free port found on 127.0.0.1" >&2
+  return 1
+}
+
+# wait_for_log FILE PATTERN PID WHAT: waits up to 60 s for PATTERN in FILE while PID lives.
+wait_for_log() {
+  for _ in $(seq 1 600); do
+    if grep -q "$2" "$1" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "demo.sh: $4 stopped while starting; its log ($1):" >&2
+      cat "$1" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "demo.sh: $4 did not start within 60 s; its log: $1" >&2
+  return 1
+}
+
+echo "== contracts: npm packages and offline compile"
+scripts/contracts-deps.sh
+
+echo "== building the exchange, the ledger tool and the demo client (Release)"
+dotnet build src/Exchange/P2PEnergy.Exchange.Server -c Release -nologo -v quiet
+dotnet build src/Ledger/P2PEnergy.Ledger.Cli -c Release -nologo -v quiet
+dotnet build src/Agents/P2PEnergy.Simulator -c Release -nologo -v quiet
+ledger_cli="$root/src/Ledger/P2PEnergy.Ledger.Cli/bin/Release/net10.0/p2penergy-ledger.dll"
+
+# Hardhat's well-known test accounts (mnemonic "test test ... junk"): #0 deploys and administers the
+# ledger, #1 is the exchange's operator key that records lots. Test keys only, for a local devnet.
+admin_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+operator_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+operator_address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+
+chain_port=$(free_port)
+chain_url="http://127.0.0.1:$chain_port"
+chain_log="$out/chain.log"
+echo "== starting a Hardhat node on $chain_url, log: ${chain_log#$root/}"
+(cd contracts && exec node_modules/.bin/hardhat node --hostname 127.0.0.1 --port "$chain_port") >"$chain_log" 2>&1 &
+pids+=($!)
+wait_for_log "$chain_log" "Started HTTP" "${pids[-1]}" "the Hardhat node"
+
+deployment="$out/deployment.json"
+echo "== deploying EnergyLedger"
+dotnet "$ledger_cli" deploy --rpc "$chain_url" --key "$admin_key" --operator "$operator_address" --out "$deployment"
+ledger_address=$(sed -n 's/.*"ledger": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$deployment")
+chain_id=$(sed -n 's/.*"chainId": *\([0-9]*\).*/\1/p' "$deployment")
+
 # The simulated day starts at 11:00 JST (02:00 UTC) on 2026-06-01: midday PV surplus.
 start_unix=1780279200
-log="$out/exchange.log"
-echo "== starting the exchange on 127.0.0.1 (simulated clock), log: ${log#$root/}"
 server_bin="$root/src/Exchange/P2PEnergy.Exchange.Server/bin/Release/net10.0"
+exchange_log="$out/exchange.log"
+echo "== starting the exchange on 127.0.0.1 (simulated clock, lots recorded on chain), log: ${exchange_log#$root/}"
 dotnet "$server_bin/P2PEnergy.Exchange.Server.dll" \
   --contentRoot "$server_bin" \
   --Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:0 \
   --Exchange:Clock=Simulated \
   --Exchange:SimulatedStartUnixSeconds=$start_unix \
-  >"$log" 2>&1 &
-server_pid=$!
-
-url=""
-for _ in $(seq 1 600); do
-  url=$(sed -n 's/.*Now listening on: \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$log" | head -n 1)
-  [[ -n "$url" ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "demo.sh: the exchange stopped while starting; its log:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [[ -z "$url" ]]; then
-  echo "demo.sh: the exchange did not start listening within 60 s; its log: $log" >&2
-  exit 1
-fi
+  --Exchange:ChainId="$chain_id" \
+  --Exchange:LedgerAddress="$ledger_address" \
+  --Ledger:RpcUrl="$chain_url" \
+  --Ledger:DeploymentFile="$deployment" \
+  --Ledger:OperatorKey="$operator_key" \
+  >"$exchange_log" 2>&1 &
+pids+=($!)
+wait_for_log "$exchange_log" "Now listening on: http://127.0.0.1:" "${pids[-1]}" "the exchange"
+url=$(sed -n 's/.*Now listening on: \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$exchange_log" | head -n 1)
 echo "== exchange listening on $url"
 echo
 
 dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll scripted --exchange "$url"
+
+echo
+echo "== the lots as the chain has them (LotRecorded events of $ledger_address, read by p2penergy-ledger)"
+dotnet "$ledger_cli" lots --rpc "$chain_url" --deployment "$deployment"

@@ -1,20 +1,30 @@
-using System.Security.Cryptography;
-using System.Text;
+using Google.Protobuf;
+using P2PEnergy.Ethereum;
 using P2PEnergy.Exchange.Protos.V1;
+using P2PEnergy.Signing;
 
 namespace P2PEnergy.Simulator;
 
-/// <summary>A member of the scripted community: a name, its address, zone and kind.</summary>
-public sealed record Member(string Name, string Address, int Zone, ParticipantKind Kind)
+/// <summary>A member of the scripted community: a name, its key (its address is its identity), zone and kind.</summary>
+public sealed record Member(string Name, EthKey Key, int Zone, ParticipantKind Kind)
 {
+    /// <summary>"0x" + 40 lower-case hex digits, as the exchange returns addresses.</summary>
+    public string Address { get; } = Key.Address.ToLowerHex();
+
     /// <summary>
-    /// A stable address for a demo name (SHA-256 of the name, first 20 bytes). Real participants derive
-    /// theirs from their secp256k1 key; the agents of the simulator will.
+    /// A demo member whose secp256k1 key is derived from its name: private key = keccak256("p2penergy-demo:" +
+    /// name). Deterministic (the same addresses every run) and public: for demos only.
     /// </summary>
-    public static Member Of(string name, int zone, ParticipantKind kind)
+    public static Member Of(string name, int zone, ParticipantKind kind) =>
+        new(name, EthKey.FromPrivateKey(Keccak.Hash256Utf8("p2penergy-demo:" + name)), zone, kind);
+
+    /// <summary>Signs a new order of this member (EIP-712 Order, fields exactly as sent) and returns it.</summary>
+    public NewOrder Sign(NewOrder order, MarketDomain domain)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("p2penergy-demo:" + name));
-        return new Member(name, "0x" + Convert.ToHexStringLower(hash.AsSpan(0, 20)), zone, kind);
+        var message = new OrderMessage(order.Participant, order.ClientOrderId, (byte)order.Side, (ulong)order.Slot,
+            (ulong)order.EnergyWh, (ulong)order.LimitPriceTicks, (byte)order.Product, (byte)order.Source);
+        order.Signature = ByteString.CopyFrom(Key.Sign(domain, message));
+        return order;
     }
 }
 

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using P2PEnergy.Exchange.Protos.V1;
+using P2PEnergy.Signing;
 
 namespace P2PEnergy.Simulator;
 
@@ -51,6 +52,14 @@ public static class ScriptedSession
         var slotSeconds = info.Config.SlotSeconds;
         var nowSlot = info.NowUnixMs / 1000 / slotSeconds;
         output.WriteLine($"exchange at {DateTimeOffset.FromUnixTimeMilliseconds(info.NowUnixMs):u} (simulated clock), lot step {info.Config.LotStepWh} Wh, slots of {slotSeconds / 60} min");
+        // Every order is signed (EIP-712) in the exchange's domain: its chain and ledger contract.
+        if (!MarketSigning.TryParseAddress(info.Config.LedgerAddress, out var ledger))
+        {
+            Console.Error.WriteLine($"scripted: the exchange reports no valid ledger address (got \"{info.Config.LedgerAddress}\")");
+            return 2;
+        }
+        var domain = new MarketDomain(info.Config.ChainId == 0 ? MarketDomain.DevChainId : info.Config.ChainId, ledger);
+        output.WriteLine($"orders are signed for chain {domain.ChainId}, ledger {ledger.ToLowerHex()}{(info.Config.RequireSignatures ? "" : " (the exchange does not require signatures)")}");
 
         // The community.
         var office = Member.Of("office", OfficeZone, ParticipantKind.Office);
@@ -103,7 +112,7 @@ public static class ScriptedSession
         NewOrder Order(Member who, Side side, long slot, long wh, long ticks, Product product = Product.Unspecified, EnergySource source = EnergySource.Unspecified)
         {
             clientIds[who.Address] = clientIds.GetValueOrDefault(who.Address) + 1;
-            return new NewOrder
+            return who.Sign(new NewOrder
             {
                 Participant = who.Address,
                 ClientOrderId = (ulong)slot * 1000 + clientIds[who.Address],
@@ -113,7 +122,7 @@ public static class ScriptedSession
                 LimitPriceTicks = ticks,
                 Product = product,
                 Source = source,
-            };
+            }, domain);
         }
 
         // --- Continuous slot: PV surplus at midday, unary orders ---
@@ -225,10 +234,38 @@ public static class ScriptedSession
             output.WriteLine($"average energy price {Display.Price(avg)} JPY/kWh against grid retail {Display.Price(RetailTicks)} and buy-back {Display.Price(BuyBackTicks)}");
         }
 
+        // Each lot is bound to the two signed orders it came from: fetch both, recompute their digests from the
+        // fields and recover who signed them. The proofs tie them to the slots' order roots.
+        var signedBoth = 0;
+        foreach (var lot in allLots)
+        {
+            var sell = await market.GetOrderProofAsync(new GetOrderProofRequest { OrderId = lot.SellOrderId }, cancellationToken: ct);
+            var buy = await market.GetOrderProofAsync(new GetOrderProofRequest { OrderId = lot.BuyOrderId }, cancellationToken: ct);
+            if (SignedBy(sell, domain) == lot.Seller && SignedBy(buy, domain) == lot.Buyer) signedBoth++;
+        }
+        var roots = new List<string>();
+        foreach (var slot in new[] { cdaSlot, auctionSlot })
+        {
+            var first = allLots.FirstOrDefault(l => l.Slot == slot);
+            if (first is null) continue;
+            var p = await market.GetOrderProofAsync(new GetOrderProofRequest { OrderId = first.SellOrderId }, cancellationToken: ct);
+            roots.Add($"slot {slot}: {p.OrderCount} orders, root 0x{Convert.ToHexStringLower(p.SlotRoot.Span)[..16]}…");
+        }
+        output.WriteLine($"{signedBoth} of {allLots.Count} lots: seller and buyer each signed their order (signers recovered from GetOrderProof); order roots {string.Join("; ", roots)}");
+
         subscription.Dispose();
         try { await reader; } catch (OperationCanceledException) { }
         output.WriteLine($"market data seen by a subscriber: {seen}");
-        return allLots.Count > 0 ? 0 : 1;
+        return allLots.Count > 0 && signedBoth == allLots.Count ? 0 : 1;
+    }
+
+    /// <summary>Who signed a proven order (its digest recomputed from the fields), or null.</summary>
+    private static string? SignedBy(GetOrderProofResponse p, MarketDomain domain)
+    {
+        var o = p.Order;
+        var digest = MarketSigning.Digest(domain, new OrderMessage(o.Participant, o.ClientOrderId, (byte)o.Side, (ulong)o.Slot,
+            (ulong)o.EnergyWh, (ulong)o.LimitPriceTicks, (byte)o.Product, (byte)o.Source));
+        return MarketSigning.TryRecoverSigner(digest, o.Signature.Span, out var signer) ? signer.ToLowerHex() : null;
     }
 
     private static string Verb(NewOrder o) => o.Side == Side.Sell

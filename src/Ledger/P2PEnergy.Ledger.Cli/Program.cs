@@ -19,6 +19,9 @@ internal static class LedgerCli
                   contracts/artifacts/contracts/EnergyLedger.sol/EnergyLedger.json), signed by --key; the admin
                   is the key's address unless --admin is given. Writes the deployment file (chain id, ledger,
                   admin, operator, deploy block, transaction, time) that the other processes read.
+          operator --rpc URL --key HEX --deployment FILE --address ADDRESS [--disable]
+                  As the ledger's admin (--key), lets ADDRESS record (e.g. a second operator key that commits
+                  the slots' order roots), or stops it with --disable.
           lots    --rpc URL --deployment FILE [--slot N]
                   Prints the lots recorded on chain (LotRecorded events), optionally of one slot.
           record  --rpc URL --key HEX --deployment FILE --lots FILE [--batch N] [--delay-ms N]
@@ -51,6 +54,7 @@ internal static class LedgerCli
             {
                 "deploy" => await DeployAsync(options, cts.Token),
                 "lots" => await LotsAsync(options, cts.Token),
+                "operator" => await OperatorAsync(options, cts.Token),
                 "record" => await RecordAsync(options, cts.Token),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
@@ -85,6 +89,20 @@ internal static class LedgerCli
         Console.WriteLine($"EnergyLedger deployed at {deployment.Ledger} on chain {deployment.ChainId} (block {deployment.DeployBlock}, tx {deployment.TransactionHash}); admin {deployment.Admin}, operator {deployment.Operator}.");
         Console.WriteLine($"Deployment written to {Path.GetFullPath(output)}.");
         return 0;
+    }
+
+    private static async Task<int> OperatorAsync(Options o, CancellationToken ct)
+    {
+        var deployment = LedgerDeployment.Load(o.Required("deployment"));
+        var key = EthKey.FromHex(o.Required("key"));
+        var address = Address.Parse(o.Required("address"));
+        var enable = !o.Flag("disable");
+        using var client = Client(o);
+        var contract = new EnergyLedgerContract(client, deployment);
+        var receipt = await contract.SetOperatorAsync(key, address, enable, ct);
+        var now = await contract.IsOperatorAsync(address, ct);
+        Console.WriteLine($"{address} {(now ? "may" : "may not")} record on ledger {deployment.Ledger} (block {receipt.BlockNumber}).");
+        return now == enable ? 0 : 1;
     }
 
     private static async Task<int> LotsAsync(Options o, CancellationToken ct)
@@ -173,7 +191,7 @@ internal static class LedgerCli
                     throw new UsageException($"unexpected argument '{args[i]}'");
                 }
                 var name = args[i][2..];
-                if (name == "json")
+                if (name is "json" or "disable")
                 {
                     o._values[name] = null;
                     continue;

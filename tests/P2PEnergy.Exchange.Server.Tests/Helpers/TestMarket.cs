@@ -1,15 +1,23 @@
 namespace P2PEnergy.Exchange.Server.Tests.Helpers;
 
 using System.Text;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using P2PEnergy.Exchange.Protos.V1;
 using P2PEnergy.Exchange.Server.Domain;
 using P2PEnergy.Exchange.Server.Services;
 using P2PEnergy.Exchange.Server.Hosting;
+using P2PEnergy.Ethereum;
+using P2PEnergy.Signing;
 using Core = P2PEnergy.Exchange;
 
-/// <summary>A market on a simulated clock with its services, called directly (no host).</summary>
+/// <summary>
+/// A market on a simulated clock with its services, called directly (no host). Signatures are required, as
+/// in production: every test participant is a secp256k1 key (keccak256("p2penergy-test:" + name)), and
+/// the order builders' orders are signed by <see cref="Submit"/> or <see cref="Signed"/> with the
+/// participant's key in the default domain (chain 31337, zero ledger address).
+/// </summary>
 public sealed class TestMarket
 {
     /// <summary>2026-01-01T00:00:00Z, a slot start.</summary>
@@ -18,17 +26,58 @@ public sealed class TestMarket
     /// <summary>The slot whose delivery starts at <see cref="StartUnixSeconds"/>; its gate has passed.</summary>
     public const long Slot0 = StartUnixSeconds / 1800;
 
-    public const string Seller = "0x1111111111111111111111111111111111111111";
-    public const string Buyer = "0x2222222222222222222222222222222222222222";
-    public const string Other = "0x3333333333333333333333333333333333333333";
-    public const string Stranger = "0x9999999999999999999999999999999999999999";
+    // The addresses of KeyOf(name) (lower case, as the exchange returns them); TestKeys_are_the_participants checks them.
+    public const string Seller = "0xbb7bfbf0370807dedbace28b213ed469f04d1433";
+    public const string Buyer = "0xcb847a4971787620b4b0b397c09352120d78c206";
+    public const string Other = "0x7aea7f3a789429e5b7d8bf8f7af352f96fe4ee3f";
+    /// <summary>Has a key but is never registered.</summary>
+    public const string Stranger = "0x338fbf34d23623197ab33b747abc9d3d69dc3e04";
 
-    public TestMarket(Action<ExchangeOptions>? configure = null, MarketClock? clock = null)
+    /// <summary>A key that is nobody's participant: it forges.</summary>
+    public static readonly EthKey Mallory = KeyOf("mallory");
+
+    public static EthKey KeyOf(string name) => EthKey.FromPrivateKey(Keccak.Hash256Utf8("p2penergy-test:" + name));
+
+    public static readonly IReadOnlyDictionary<string, EthKey> Keys =
+        new[] { "seller", "buyer", "other", "stranger" }.Select(KeyOf).ToDictionary(k => k.Address.ToLowerHex(), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The exchange's default signing domain (Exchange:ChainId 31337, Exchange:LedgerAddress zero).</summary>
+    public static readonly MarketDomain DefaultDomain = new(31337, Ethereum.Address.Zero);
+
+    /// <summary>The message a client signs for <paramref name="o"/>: the fields as sent.</summary>
+    public static OrderMessage MessageOf(NewOrder o) => new(
+        o.Participant, o.ClientOrderId, (byte)o.Side, unchecked((ulong)o.Slot), unchecked((ulong)o.EnergyWh),
+        unchecked((ulong)o.LimitPriceTicks), (byte)o.Product, (byte)o.Source);
+
+    /// <summary>Signs the order in place with <paramref name="by"/>, or its participant's key, and returns it.</summary>
+    public static NewOrder Signed(NewOrder order, EthKey? by = null, MarketDomain? domain = null)
+    {
+        var key = by ?? Keys[order.Participant];
+        order.Signature = ByteString.CopyFrom(key.Sign(domain ?? DefaultDomain, MessageOf(order)));
+        return order;
+    }
+
+    public static CancelOrderRequest SignedCancel(string who, long orderId, EthKey? by = null) => new()
+    {
+        Participant = who,
+        OrderId = orderId,
+        Signature = ByteString.CopyFrom((by ?? Keys[who]).Sign(DefaultDomain, new CancelOrderMessage(who, (ulong)orderId))),
+    };
+
+    public static ReduceOrderRequest SignedReduce(string who, long orderId, long reduceByWh, EthKey? by = null) => new()
+    {
+        Participant = who,
+        OrderId = orderId,
+        ReduceByWh = reduceByWh,
+        Signature = ByteString.CopyFrom((by ?? Keys[who]).Sign(DefaultDomain, new ReduceOrderMessage(who, (ulong)orderId, unchecked((ulong)reduceByWh)))),
+    };
+
+    public TestMarket(Action<ExchangeOptions>? configure = null, MarketClock? clock = null, IOrderRootSink? orderRoots = null)
     {
         Options = new ExchangeOptions { Clock = ClockKind.Simulated, SimulatedStartUnixSeconds = StartUnixSeconds };
         configure?.Invoke(Options);
         Clock = clock ?? ExchangeHost.CreateClock(Options);
-        Market = new Market(Options, Clock, NullLogger<Market>.Instance);
+        Market = new Market(Options, Clock, NullLogger<Market>.Instance, orderRoots);
         Hub = new MarketDataHub(Market);
         Exchange = new ExchangeGrpcService(Market, Hub);
         Admin = new MarketAdminGrpcService(Market);
@@ -64,7 +113,15 @@ public sealed class TestMarket
         Participant = who, ClientOrderId = clientId, Side = Side.Buy, Slot = slot, EnergyWh = wh, LimitPriceTicks = price, Product = product,
     };
 
-    public SubmitOrderResponse Submit(NewOrder order) =>
+    /// <summary>Submits the order, first signing it with its participant's key when it has no signature and the participant has a test key.</summary>
+    public SubmitOrderResponse Submit(NewOrder order)
+    {
+        if (order.Signature.IsEmpty && Keys.ContainsKey(order.Participant)) Signed(order, domain: Market.SigningDomain);
+        return SubmitAsIs(order);
+    }
+
+    /// <summary>Submits the order exactly as given (signed or not).</summary>
+    public SubmitOrderResponse SubmitAsIs(NewOrder order) =>
         Exchange.SubmitOrder(new SubmitOrderRequest { Order = order }, Context()).GetAwaiter().GetResult();
 
     /// <summary>Everything a refused command must leave as it was: ids, lots, every slot's live orders and books.</summary>

@@ -36,8 +36,9 @@ public sealed class ExchangeHostTests : IDisposable
         await _host.Admin.OpenSlotAsync(new OpenSlotRequest { Slot = Auction, Mechanism = Mechanism.CallAuction }, cancellationToken: Ct);
     }
 
+    /// <summary>Submits the order, signed by its participant's key unless it carries a signature already.</summary>
     private Task<SubmitOrderResponse> SubmitAsync(NewOrder order) =>
-        _host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = order }, cancellationToken: Ct).ResponseAsync;
+        _host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = order.Signature.IsEmpty ? Signed(order) : order }, cancellationToken: Ct).ResponseAsync;
 
     [Fact]
     public async Task Continuous_trade_end_to_end_with_book_and_lots()
@@ -155,13 +156,13 @@ public sealed class ExchangeHostTests : IDisposable
             await sellerStream.RequestStream.WriteAsync(new StreamOrdersRequest
             {
                 RequestId = (ulong)i,
-                Submit = new SubmitOrderRequest { Order = Sell(Seller, (ulong)i, Cda, 100, 1000 + i) },
+                Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, (ulong)i, Cda, 100, 1000 + i)) },
             }, Ct);
         }
         await sellerStream.RequestStream.WriteAsync(new StreamOrdersRequest
         {
             RequestId = 999,
-            Submit = new SubmitOrderRequest { Order = Sell(Seller, 1, Cda, 100, 1000) }, // duplicate client order id
+            Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, 1, Cda, 100, 1000)) }, // duplicate client order id
         }, Ct);
 
         var sellAcks = new List<OrderAck>();
@@ -187,7 +188,7 @@ public sealed class ExchangeHostTests : IDisposable
             await buyerStream.RequestStream.WriteAsync(new StreamOrdersRequest
             {
                 RequestId = (ulong)(1000 + i),
-                Submit = new SubmitOrderRequest { Order = Buy(Buyer, (ulong)i, Cda, 100, 5000) },
+                Submit = new SubmitOrderRequest { Order = Signed(Buy(Buyer, (ulong)i, Cda, 100, 5000)) },
             }, Ct);
         }
         await buyerStream.RequestStream.CompleteAsync();
@@ -236,21 +237,21 @@ public sealed class ExchangeHostTests : IDisposable
         var message = new StreamOrdersRequest();
         for (var i = 1; i <= 50; i++)
         {
-            message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)i, Submit = new SubmitOrderRequest { Order = Sell(Seller, (ulong)i, Cda, 100, 1000 + i) } });
+            message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)i, Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, (ulong)i, Cda, 100, 1000 + i)) } });
         }
         for (var i = 1; i <= 50; i++)
         {
-            message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)(100 + i), Submit = new SubmitOrderRequest { Order = Buy(Buyer, (ulong)i, Cda, 100, 5000) } });
+            message.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)(100 + i), Submit = new SubmitOrderRequest { Order = Signed(Buy(Buyer, (ulong)i, Cda, 100, 5000)) } });
         }
-        message.Batch.Add(new StreamOrdersRequest { RequestId = 900, Submit = new SubmitOrderRequest { Order = Sell(Seller, 1, Cda, 100, 1000) } });
+        message.Batch.Add(new StreamOrdersRequest { RequestId = 900, Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, 1, Cda, 100, 1000)) } });
         var nested = new StreamOrdersRequest { RequestId = 901 };
-        nested.Batch.Add(new StreamOrdersRequest { RequestId = 902, Submit = new SubmitOrderRequest { Order = Sell(Seller, 77, Cda, 100, 1000) } });
+        nested.Batch.Add(new StreamOrdersRequest { RequestId = 902, Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, 77, Cda, 100, 1000)) } });
         message.Batch.Add(nested);
         await stream.RequestStream.WriteAsync(message, Ct);
 
         // A message with a command and a batch at once is refused whole.
-        var both = new StreamOrdersRequest { RequestId = 950, Submit = new SubmitOrderRequest { Order = Sell(Seller, 78, Cda, 100, 1000) } };
-        both.Batch.Add(new StreamOrdersRequest { RequestId = 951, Submit = new SubmitOrderRequest { Order = Sell(Seller, 79, Cda, 100, 1000) } });
+        var both = new StreamOrdersRequest { RequestId = 950, Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, 78, Cda, 100, 1000)) } };
+        both.Batch.Add(new StreamOrdersRequest { RequestId = 951, Submit = new SubmitOrderRequest { Order = Signed(Sell(Seller, 79, Cda, 100, 1000)) } });
         await stream.RequestStream.WriteAsync(both, Ct);
         await stream.RequestStream.CompleteAsync();
 

@@ -119,7 +119,7 @@ public sealed class ExchangeServiceTests
     {
         var before = _m.Fingerprint();
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = Other, OrderId = _restingSellId }, Context()));
+            _m.Exchange.CancelOrder(SignedCancel(Other, _restingSellId), Context()));
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal($"order_id: the order belongs to another participant (got {_restingSellId})", ex.Status.Detail);
         Assert.Equal("202", ex.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
@@ -133,8 +133,8 @@ public sealed class ExchangeServiceTests
     public async Task Bad_cancel_is_refused_and_changes_nothing(string participant, long orderId, StatusCode status, int code, string field)
     {
         var before = _m.Fingerprint();
-        var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = participant, OrderId = orderId }, Context()));
+        var request = Keys.ContainsKey(participant) ? SignedCancel(participant, orderId) : new CancelOrderRequest { Participant = participant, OrderId = orderId };
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.CancelOrder(request, Context()));
         Assert.Equal(status, ex.StatusCode);
         Assert.StartsWith(field + ":", ex.Status.Detail);
         Assert.Equal(code.ToString(), ex.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
@@ -144,7 +144,7 @@ public sealed class ExchangeServiceTests
     [Fact]
     public async Task Cancel_by_the_owner_releases_the_rest()
     {
-        var response = await _m.Exchange.CancelOrder(new CancelOrderRequest { Participant = Seller, OrderId = _restingSellId }, Context());
+        var response = await _m.Exchange.CancelOrder(SignedCancel(Seller, _restingSellId), Context());
         Assert.Equal(OrderDoneReason.Cancelled, response.Done.Reason);
         Assert.Equal(300, response.Done.FilledWh);
         Assert.Equal(700, response.Done.ReleasedWh);
@@ -160,7 +160,7 @@ public sealed class ExchangeServiceTests
     {
         var before = _m.Fingerprint();
         var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.ReduceOrder(
-            new ReduceOrderRequest { Participant = Buyer, OrderId = _buyerBuyId, ReduceByWh = reduceBy }, Context()));
+            SignedReduce(Buyer, _buyerBuyId, reduceBy), Context()));
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.StartsWith(message, ex.Status.Detail);
         Assert.Equal("108", ex.Trailers.GetValue(ResultStatus.ResultCodeTrailer));
@@ -172,7 +172,7 @@ public sealed class ExchangeServiceTests
     {
         var before = _m.Fingerprint();
         var ex = await Assert.ThrowsAsync<RpcException>(() => _m.Exchange.ReduceOrder(
-            new ReduceOrderRequest { Participant = Seller, OrderId = _buyerBuyId, ReduceByWh = 100 }, Context()));
+            SignedReduce(Seller, _buyerBuyId, 100), Context()));
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal(before, _m.Fingerprint());
     }
@@ -180,7 +180,7 @@ public sealed class ExchangeServiceTests
     [Fact]
     public async Task Reduce_keeps_the_order_and_shrinks_the_book()
     {
-        var response = await _m.Exchange.ReduceOrder(new ReduceOrderRequest { Participant = Buyer, OrderId = _buyerBuyId, ReduceByWh = 200 }, Context());
+        var response = await _m.Exchange.ReduceOrder(SignedReduce(Buyer, _buyerBuyId, 200), Context());
         Assert.Equal(300, response.RemainingWh);
         var book = await _m.Exchange.GetOrderBook(new GetOrderBookRequest { Slot = Cda, Product = Product.Standard }, Context());
         Assert.Equal([(1500L, 300L)], book.Books.Single().Bids.Select(l => (l.PriceTicks, l.EnergyWh)));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using P2PEnergy.Exchange;
 using P2PEnergy.Exchange.Server.Hosting;
+using P2PEnergy.Signing;
 
 namespace P2PEnergy.Exchange.Server.Domain;
 
@@ -19,14 +20,18 @@ public sealed partial class Market
     private readonly Dictionary<(long Slot, Product Product), BookDepth> _lastDepth = new();
     private readonly List<IMarketListener> _listeners = [];
     private readonly ILogger<Market> _logger;
+    private readonly SignedOrderStore _signedOrders = new();
+    private readonly IOrderRootSink _orderRoots;
     private GridTariff _tariff;
 
-    public Market(ExchangeOptions options, MarketClock clock, ILogger<Market> logger)
+    public Market(ExchangeOptions options, MarketClock clock, ILogger<Market> logger, IOrderRootSink? orderRoots = null)
     {
         options.Validate();
         Options = options;
         Clock = clock;
         _logger = logger;
+        _orderRoots = orderRoots ?? NoOrderRootSink.Instance;
+        SigningDomain = options.ToMarketDomain();
         var config = options.ToMarketConfig();
         _engine = new MatchingEngine(config, WheelingTable.Uniform(config.MaxZones, options.DefaultWheelingFeeTicks));
         _tariff = new GridTariff(options.RetailPriceTicks, options.BuyBackPriceTicks, new Dictionary<int, long>(), options.TariffUtcOffsetMinutes);
@@ -37,6 +42,9 @@ public sealed partial class Market
     public MarketConfig Config => _engine.Config;
 
     public MarketClock Clock { get; }
+
+    /// <summary>The EIP-712 domain participants sign their commands in (Exchange:ChainId, Exchange:LedgerAddress).</summary>
+    public MarketDomain SigningDomain { get; }
 
     public GridTariff Tariff
     {
@@ -60,12 +68,14 @@ public sealed partial class Market
     // ---------------------------------------------------------------- trading
 
     /// <summary>
-    /// Submits an order stamped with the market clock (the command's own timestamp is ignored).
+    /// Submits an order stamped with the market clock (the command's own timestamp is ignored). When it is
+    /// accepted, <paramref name="signed"/> (checked by the caller) joins its slot's signed orders.
     /// <paramref name="beforePublish"/> runs under the lock before listeners hear of the command, so that
     /// an order stream queues its acknowledgement ahead of the lots the command made.
     /// </summary>
-    public CommandOutcome Submit(SubmitOrder command, Action<CommandOutcome>? beforePublish = null)
+    public CommandOutcome Submit(SubmitOrder command, SignedOrder signed, Action<CommandOutcome>? beforePublish = null)
     {
+        ArgumentNullException.ThrowIfNull(signed);
         lock (_lock)
         {
             var now = Now();
@@ -76,6 +86,7 @@ public sealed partial class Market
                 return Refused(code, 0, now, beforePublish);
             }
             var accepted = ((OrderAcceptedEvent)_recorder.Events[0]).Order;
+            _signedOrders.Add(accepted.OrderId, accepted.Slot, signed);
             var outcome = Finish(accepted.OrderId, accepted, now);
             beforePublish?.Invoke(outcome);
             Publish(now, accepted.Slot);
@@ -170,6 +181,12 @@ public sealed partial class Market
     {
         lock (_lock) return _lots.Page(slot, participant, afterLotId, pageSize, out more);
     }
+
+    /// <summary>The Merkle root of a slot's accepted orders; false while its gate is open (or when it had none).</summary>
+    public bool TryGetSlotOrderRoot(long slot, out byte[] root, out int count) => _signedOrders.TryGetSlotOrderRoot(slot, out root, out count);
+
+    /// <summary>An accepted order as signed, with its proof against its slot's order root once the gate has closed.</summary>
+    public OrderProofLookup TryGetOrderProof(long orderId, out OrderProof? proof) => _signedOrders.TryGetProof(orderId, out proof);
 
     public MarketSnapshot Snapshot()
     {
@@ -268,19 +285,27 @@ public sealed partial class Market
 
     public ResultCode CloseGate(long slot, out GateClosure? closure)
     {
+        var sealedSlots = new List<SealedSlot>(1);
+        ResultCode code;
         lock (_lock)
         {
-            return CloseGateLocked(slot, Now(), out closure);
+            code = CloseGateLocked(slot, Now(), out closure, sealedSlots);
         }
+        BuildOrderRoots(sealedSlots);
+        return code;
     }
 
     /// <summary>Closes every gate whose time has come, in slot order (the system clock's gate closer calls this).</summary>
     public IReadOnlyList<GateClosure> CloseDueGates()
     {
+        var sealedSlots = new List<SealedSlot>();
+        List<GateClosure> closed;
         lock (_lock)
         {
-            return CloseDueGatesLocked(Now());
+            closed = CloseDueGatesLocked(Now(), sealedSlots);
         }
+        BuildOrderRoots(sealedSlots);
+        return closed;
     }
 
     /// <summary>
@@ -291,32 +316,60 @@ public sealed partial class Market
     {
         var clock = Clock.Simulated ?? throw new InvalidOperationException("the market runs on the system clock");
         IReadOnlyList<GateClosure> closed;
+        var sealedSlots = new List<SealedSlot>();
         lock (_lock)
         {
             var now = by is { } d ? clock.Advance(d) : clock.AdvanceTo(DateTimeOffset.FromUnixTimeSeconds(toUnixSeconds!.Value));
             nowUnixMs = now.ToUnixTimeMilliseconds();
-            closed = CloseDueGatesLocked(nowUnixMs);
+            closed = CloseDueGatesLocked(nowUnixMs, sealedSlots);
         }
+        BuildOrderRoots(sealedSlots);
         LogClockAdvanced(DateTimeOffset.FromUnixTimeMilliseconds(nowUnixMs), closed.Count);
         return closed;
     }
 
-    private List<GateClosure> CloseDueGatesLocked(long now)
+    private List<GateClosure> CloseDueGatesLocked(long now, List<SealedSlot> sealedSlots)
     {
         var closed = new List<GateClosure>();
         foreach (var slot in _engine.SlotsDueForGateClosure(now))
         {
-            if (CloseGateLocked(slot, now, out var closure) == ResultCode.Ok) closed.Add(closure!);
+            if (CloseGateLocked(slot, now, out var closure, sealedSlots) == ResultCode.Ok) closed.Add(closure!);
         }
         return closed;
     }
 
-    private ResultCode CloseGateLocked(long slot, long now, out GateClosure? closure)
+    /// <summary>A slot whose gate just closed, with the signed orders its tree is built from.</summary>
+    private readonly record struct SealedSlot(long Slot, IReadOnlyList<(long OrderId, SignedOrder Order)> Orders);
+
+    /// <summary>
+    /// Builds the order trees of slots whose gates were just closed and tells the sink, outside the lock
+    /// (hashing is CPU work; no order can join a sealed slot). The closer returns only once its slots'
+    /// roots exist, so a caller of CloseGate or AdvanceClock can ask for proofs at once.
+    /// </summary>
+    private void BuildOrderRoots(List<SealedSlot> sealedSlots)
+    {
+        foreach (var (slot, orders) in sealedSlots)
+        {
+            var tree = _signedOrders.BuildTree(slot, orders);
+            LogOrderRootBuilt(slot, tree.Count);
+            try
+            {
+                _orderRoots.OrderRootReady(slot, tree.Root, tree.Count);
+            }
+            catch (Exception ex)
+            {
+                LogOrderRootSinkFailed(ex, slot);
+            }
+        }
+    }
+
+    private ResultCode CloseGateLocked(long slot, long now, out GateClosure? closure, List<SealedSlot> sealedSlots)
     {
         closure = null;
         _recorder.Clear();
         var code = _engine.CloseGate(slot, _recorder);
         if (code != ResultCode.Ok) return code;
+        if (_signedOrders.Seal(slot) is { } signed) sealedSlots.Add(new SealedSlot(slot, signed));
         var results = new List<ClearingResult>();
         var lots = 0;
         var matched = 0L;
@@ -442,4 +495,10 @@ public sealed partial class Market
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Simulated clock advanced to {Now:O}; {Closed} gate(s) closed")]
     private partial void LogClockAdvanced(DateTimeOffset now, int closed);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Order root of slot {Slot} built over {Count} signed orders")]
+    private partial void LogOrderRootBuilt(long slot, int count);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "The order root sink failed for slot {Slot}")]
+    private partial void LogOrderRootSinkFailed(Exception ex, long slot);
 }

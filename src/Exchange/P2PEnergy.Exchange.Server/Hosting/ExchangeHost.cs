@@ -23,6 +23,7 @@ public static class ExchangeHost
             .ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ExchangeOptions>>().Value);
         services.AddSingleton(sp => CreateClock(sp.GetRequiredService<ExchangeOptions>()));
+        services.AddSignedOrders();
         services.AddSingleton<Market>();
         services.AddSingleton<MarketDataHub>();
         services.AddHostedService<GateClosingService>();

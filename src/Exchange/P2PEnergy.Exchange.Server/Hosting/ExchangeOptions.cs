@@ -1,4 +1,5 @@
 using P2PEnergy.Exchange;
+using P2PEnergy.Signing;
 
 namespace P2PEnergy.Exchange.Server.Hosting;
 
@@ -67,6 +68,25 @@ public sealed class ExchangeOptions
     /// <summary>When set, MarketAdmin calls need this value in the "x-admin-token" header.</summary>
     public string? AdminToken { get; set; }
 
+    /// <summary>
+    /// True: every submit, cancel and reduce must carry its participant's EIP-712 signature. False is a
+    /// development mode: an unsigned command is accepted, but a signature that is present is still checked.
+    /// </summary>
+    public bool RequireSignatures { get; set; } = true;
+
+    /// <summary>Chain id of the EIP-712 domain of signed orders (Hardhat's 31337 by default).</summary>
+    public ulong ChainId { get; set; } = 31337;
+
+    /// <summary>The ledger contract, 0x-hex: the EIP-712 verifyingContract. The zero address until a ledger is deployed.</summary>
+    public string LedgerAddress { get; set; } = "0x0000000000000000000000000000000000000000";
+
+    /// <summary>The EIP-712 domain of the market's signed messages.</summary>
+    public MarketDomain ToMarketDomain()
+    {
+        MarketSigning.TryParseAddress(LedgerAddress, out var ledger);
+        return new MarketDomain(ChainId, ledger);
+    }
+
     public MarketConfig ToMarketConfig() => new()
     {
         LotStepWh = LotStepWh,
@@ -94,5 +114,8 @@ public sealed class ExchangeOptions
         if (MaxMessageSizeBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxMessageSizeBytes), MaxMessageSizeBytes, "must be at least 1 KiB");
         if (StreamBufferCapacity < 16) throw new ArgumentOutOfRangeException(nameof(StreamBufferCapacity), StreamBufferCapacity, "must be at least 16");
         if (MarketDataDepthLevels < 1) throw new ArgumentOutOfRangeException(nameof(MarketDataDepthLevels), MarketDataDepthLevels, "must be at least 1");
+        if (ChainId == 0) throw new ArgumentOutOfRangeException(nameof(ChainId), ChainId, "must be positive");
+        if (!MarketSigning.TryParseAddress(LedgerAddress, out _))
+            throw new ArgumentException($"Exchange:LedgerAddress must be 0x and 40 hex digits (got \"{LedgerAddress}\")", nameof(LedgerAddress));
     }
 }

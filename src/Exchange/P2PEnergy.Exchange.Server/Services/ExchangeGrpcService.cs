@@ -16,7 +16,8 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
     public override Task<Api.SubmitOrderResponse> SubmitOrder(Api.SubmitOrderRequest request, ServerCallContext context)
     {
         if (!Wire.TryParseOrder(request.Order, out var command, out var refusal)) throw refusal.ToException();
-        var outcome = market.Submit(command);
+        if (!OrderSignatures.TryAuthenticate(market, request.Order, command.Participant, "order.", out var signed, out refusal)) throw refusal.ToException();
+        var outcome = market.Submit(command, signed);
         if (!outcome.Ok) throw ResultStatus.ForSubmit(outcome.Code, request.Order, market.Config).ToException();
         var response = new Api.SubmitOrderResponse
         {
@@ -31,7 +32,8 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
 
     public override Task<Api.CancelOrderResponse> CancelOrder(Api.CancelOrderRequest request, ServerCallContext context)
     {
-        if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)) throw refusal.ToException();
+        if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)
+            || !OrderSignatures.TryAuthenticate(market, request, participant, out refusal)) throw refusal.ToException();
         var outcome = market.Cancel(participant, request.OrderId);
         if (!outcome.Ok) throw ResultStatus.ForOrderCommand(outcome.Code, request.Participant, request.OrderId, 0, market.Config).ToException();
         return Task.FromResult(new Api.CancelOrderResponse { Done = outcome.Done!.ToWire() });
@@ -39,7 +41,8 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
 
     public override Task<Api.ReduceOrderResponse> ReduceOrder(Api.ReduceOrderRequest request, ServerCallContext context)
     {
-        if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)) throw refusal.ToException();
+        if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)
+            || !OrderSignatures.TryAuthenticate(market, request, participant, out refusal)) throw refusal.ToException();
         var outcome = market.Reduce(participant, request.OrderId, request.ReduceByWh);
         if (!outcome.Ok) throw ResultStatus.ForOrderCommand(outcome.Code, request.Participant, request.OrderId, request.ReduceByWh, market.Config).ToException();
         return Task.FromResult(new Api.ReduceOrderResponse { OrderId = request.OrderId, RemainingWh = outcome.Live!.Value.RemainingWh });
@@ -50,6 +53,20 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
         if (!market.TryGetOrder(request.OrderId, out var state))
             throw ResultStatus.Refuse(ResultCode.OrderNotFound, "order_id", $"got {request.OrderId}").ToException();
         return Task.FromResult(new Api.GetOrderResponse { Order = state.ToWire() });
+    }
+
+    public override Task<Api.GetOrderProofResponse> GetOrderProof(Api.GetOrderProofRequest request, ServerCallContext context)
+    {
+        var lookup = market.TryGetOrderProof(request.OrderId, out var proof);
+        var refusal = lookup switch
+        {
+            OrderProofLookup.UnknownOrder => ResultStatus.Refuse(ResultCode.OrderNotFound, "order_id", "no order with this id was accepted", $"got {request.OrderId}"),
+            OrderProofLookup.RootPending => ResultStatus.RootPending("order_id",
+                "the order's slot is still open: its order root is built when its gate closes", $"order {request.OrderId}"),
+            _ => default,
+        };
+        if (lookup != OrderProofLookup.Found) throw refusal.ToException();
+        return Task.FromResult(proof!.ToWire(market.SigningDomain));
     }
 
     public override Task<Api.GetOrderBookResponse> GetOrderBook(Api.GetOrderBookRequest request, ServerCallContext context)
@@ -229,12 +246,13 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             case Api.StreamOrdersRequest.CommandOneofCase.Submit:
             {
                 var order = request.Submit.Order;
-                if (!Wire.TryParseOrder(order, out var command, out var refusal))
+                if (!Wire.TryParseOrder(order, out var command, out var refusal)
+                    || !OrderSignatures.TryAuthenticate(market, order, command.Participant, "order.", out var signed, out refusal))
                 {
                     session.Acknowledge(Ack(id, 0, refusal), null);
                     return;
                 }
-                market.Submit(command, o => session.Acknowledge(
+                market.Submit(command, signed, o => session.Acknowledge(
                     o.Ok ? Ack(id, o) : Ack(id, 0, ResultStatus.ForSubmit(o.Code, order, market.Config)),
                     o.Ok ? command.Participant : null));
                 return;
@@ -242,7 +260,8 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             case Api.StreamOrdersRequest.CommandOneofCase.Cancel:
             {
                 var cancel = request.Cancel;
-                if (!TryParseOwner(cancel.Participant, cancel.Signature, out var participant, out var refusal))
+                if (!TryParseOwner(cancel.Participant, cancel.Signature, out var participant, out var refusal)
+                    || !OrderSignatures.TryAuthenticate(market, cancel, participant, out refusal))
                 {
                     session.Acknowledge(Ack(id, cancel.OrderId, refusal), null);
                     return;
@@ -255,7 +274,8 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             case Api.StreamOrdersRequest.CommandOneofCase.Reduce:
             {
                 var reduce = request.Reduce;
-                if (!TryParseOwner(reduce.Participant, reduce.Signature, out var participant, out var refusal))
+                if (!TryParseOwner(reduce.Participant, reduce.Signature, out var participant, out var refusal)
+                    || !OrderSignatures.TryAuthenticate(market, reduce, participant, out refusal))
                 {
                     session.Acknowledge(Ack(id, reduce.OrderId, refusal), null);
                     return;
@@ -315,7 +335,7 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
     private static bool TryParseOwner(string participant, Google.Protobuf.ByteString signature, out Address address, out Refusal refusal)
     {
         address = default;
-        return Wire.TryParseAddress(participant, "participant", out address, out refusal)
+        return Wire.TryParseParticipant(participant, "participant", out address, out refusal)
             && Wire.CheckSignature(signature, "signature", out refusal);
     }
 }

@@ -24,8 +24,8 @@ public readonly record struct Refusal(StatusCode Status, int ResultCode, string 
 /// <remarks>
 /// <see cref="Exchange.ResultCode.UnknownParticipant"/> maps to PERMISSION_DENIED, not NOT_FOUND: it answers
 /// "who may do it" (the caller is not a member of this market), and it keeps NOT_FOUND for things a member
-/// asked about (slots, orders). When orders are signed (Ledger issue), a valid signature by a non-member is
-/// the same case.
+/// asked about (slots, orders). A valid signature by a non-member is the same case: the signature proves
+/// who asks (<see cref="BadSignature"/> otherwise), membership decides whether they may.
 /// </remarks>
 public static class ResultStatus
 {
@@ -33,6 +33,15 @@ public static class ResultStatus
 
     /// <summary>A field the exchange checks itself at the edge (not the matching core): INVALID_ARGUMENT.</summary>
     public const int EdgeValidation = 100;
+
+    /// <summary>
+    /// The command's signature is missing (when the exchange requires signatures) or was not made by the
+    /// participant's key: UNAUTHENTICATED. Checked at the edge, before the core, so nothing changes.
+    /// </summary>
+    public const int BadSignature = 110;
+
+    /// <summary>An order's proof was asked for while its slot's gate is open (no order root yet): FAILED_PRECONDITION.</summary>
+    public const int OrderRootPending = 111;
 
     public static StatusCode ToStatusCode(ResultCode code) => code switch
     {
@@ -58,6 +67,18 @@ public static class ResultStatus
     /// <summary>A field the edge refuses before the core sees it.</summary>
     public static Refusal Invalid(string field, string problem, string? detail = null) =>
         new(StatusCode.InvalidArgument, EdgeValidation, Format(field, problem, detail));
+
+    /// <summary>A signature the edge refuses (<see cref="BadSignature"/>).</summary>
+    public static Refusal Unauthenticated(string field, string problem, string? detail = null) =>
+        new(StatusCode.Unauthenticated, BadSignature, Format(field, problem, detail));
+
+    /// <summary>An order proof asked for too early (<see cref="OrderRootPending"/>).</summary>
+    public static Refusal RootPending(string field, string problem, string? detail = null) =>
+        new(StatusCode.FailedPrecondition, OrderRootPending, Format(field, problem, detail));
+
+    /// <summary>A core result code with the edge's own wording (when the core's sentence does not fit the request).</summary>
+    public static Refusal Refuse(ResultCode code, string field, string problem, string? detail) =>
+        new(ToStatusCode(code), (int)code, Format(field, problem, detail));
 
     private static string Format(string field, string problem, string? detail) =>
         string.IsNullOrEmpty(detail) ? $"{field}: {problem}" : $"{field}: {problem} ({detail})";

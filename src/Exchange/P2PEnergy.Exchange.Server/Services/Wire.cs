@@ -79,7 +79,19 @@ public static class Wire
         return false;
     }
 
-    /// <summary>Reserved for EIP-712 (Ledger issue): not checked yet, but only an empty or a 65-byte value passes.</summary>
+    /// <summary>
+    /// The participant of a command: a parsed, non-zero address. The zero address is refused here, with the
+    /// core's own code, because no key signs for it (it would otherwise fail as a bad signature).
+    /// </summary>
+    public static bool TryParseParticipant(string? text, string field, out Address address, out Refusal refusal)
+    {
+        if (!TryParseAddress(text, field, out address, out refusal)) return false;
+        if (!address.IsZero) return true;
+        refusal = ResultStatus.Refuse(ResultCode.InvalidParticipant, field, $"got {ResultStatus.Quote(text)}, the zero address");
+        return false;
+    }
+
+    /// <summary>A signature's shape: empty (unsigned) or 65 bytes; <see cref="OrderSignatures"/> checks who made it.</summary>
     public static bool CheckSignature(Google.Protobuf.ByteString signature, string field, out Refusal refusal)
     {
         if (signature.Length is 0 or SignatureLength)
@@ -100,7 +112,7 @@ public static class Wire
             refusal = ResultStatus.Invalid(prefix.TrimEnd('.'), "an order is required");
             return false;
         }
-        if (!TryParseAddress(order.Participant, prefix + "participant", out var participant, out refusal)) return false;
+        if (!TryParseParticipant(order.Participant, prefix + "participant", out var participant, out refusal)) return false;
         if (order.ClientOrderId == 0)
         {
             refusal = ResultStatus.Invalid(prefix + "client_order_id", "a client order id must be set (non-zero)", "got 0");
@@ -133,6 +145,36 @@ public static class Wire
         Source = o.Source.ToWire(),
         Zone = o.Zone,
     };
+
+    /// <summary>An accepted order as signed, with its proof (GetOrderProof).</summary>
+    public static Api.GetOrderProofResponse ToWire(this OrderProof p, P2PEnergy.Signing.MarketDomain domain)
+    {
+        var m = p.Order.Message;
+        var w = new Api.GetOrderProofResponse
+        {
+            OrderId = p.OrderId,
+            Order = new Api.NewOrder
+            {
+                Participant = m.Participant,
+                ClientOrderId = m.ClientOrderId,
+                Side = (Api.Side)m.Side,
+                Slot = unchecked((long)m.Slot),
+                EnergyWh = unchecked((long)m.EnergyWh),
+                LimitPriceTicks = unchecked((long)m.LimitPriceTicks),
+                Product = (Api.Product)m.Product,
+                Source = (Api.EnergySource)m.Source,
+                Signature = Google.Protobuf.ByteString.CopyFrom(p.Order.Signature),
+            },
+            Digest = Google.Protobuf.ByteString.CopyFrom(p.Order.Digest),
+            Slot = p.Slot,
+            SlotRoot = Google.Protobuf.ByteString.CopyFrom(p.SlotRoot),
+            OrderCount = p.OrderCount,
+            ChainId = domain.ChainId,
+            LedgerAddress = domain.Ledger.ToLowerHex(),
+        };
+        foreach (var sibling in p.Proof) w.Proof.Add(Google.Protobuf.ByteString.CopyFrom(sibling));
+        return w;
+    }
 
     public static Api.OrderState ToWire(this in OrderState s) => new()
     {
