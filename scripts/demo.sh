@@ -60,10 +60,13 @@ dotnet build src/Agents/P2PEnergy.Simulator -c Release -nologo -v quiet
 ledger_cli="$root/src/Ledger/P2PEnergy.Ledger.Cli/bin/Release/net10.0/p2penergy-ledger.dll"
 
 # Hardhat's well-known test accounts (mnemonic "test test ... junk"): #0 deploys and administers the
-# ledger, #1 is the exchange's operator key that records lots. Test keys only, for a local devnet.
+# ledger, #1 is the exchange's operator key that records lots, #2 a second operator key that commits
+# each slot's Merkle root of signed orders. Test keys only, for a local devnet.
 admin_key=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 operator_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 operator_address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+committer_key=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
+committer_address=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 
 chain_port=$(free_port)
 chain_url="http://127.0.0.1:$chain_port"
@@ -76,6 +79,7 @@ wait_for_log "$chain_log" "Started HTTP" "${pids[-1]}" "the Hardhat node"
 deployment="$out/deployment.json"
 echo "== deploying EnergyLedger"
 dotnet "$ledger_cli" deploy --rpc "$chain_url" --key "$admin_key" --operator "$operator_address" --out "$deployment"
+dotnet "$ledger_cli" operator --rpc "$chain_url" --key "$admin_key" --deployment "$deployment" --address "$committer_address"
 ledger_address=$(sed -n 's/.*"ledger": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$deployment")
 chain_id=$(sed -n 's/.*"chainId": *\([0-9]*\).*/\1/p' "$deployment")
 
@@ -94,6 +98,7 @@ dotnet "$server_bin/P2PEnergy.Exchange.Server.dll" \
   --Ledger:RpcUrl="$chain_url" \
   --Ledger:DeploymentFile="$deployment" \
   --Ledger:OperatorKey="$operator_key" \
+  --Ledger:RootCommitterKey="$committer_key" \
   >"$exchange_log" 2>&1 &
 pids+=($!)
 wait_for_log "$exchange_log" "Now listening on: http://127.0.0.1:" "${pids[-1]}" "the exchange"

@@ -31,7 +31,7 @@ public static class ScriptedSession
 
         try
         {
-            return await RunCoreAsync(admin, market, adminHeaders, output, ct);
+            return await RunCoreAsync(channel, admin, market, adminHeaders, output, ct);
         }
         catch (RpcException e)
         {
@@ -40,7 +40,7 @@ public static class ScriptedSession
         }
     }
 
-    private static async Task<int> RunCoreAsync(MarketAdmin.MarketAdminClient admin, ExchangeService.ExchangeServiceClient market,
+    private static async Task<int> RunCoreAsync(GrpcChannel channel, MarketAdmin.MarketAdminClient admin, ExchangeService.ExchangeServiceClient market,
         Metadata adminHeaders, TextWriter output, CancellationToken ct)
     {
         var info = await admin.GetMarketInfoAsync(new GetMarketInfoRequest(), adminHeaders, cancellationToken: ct);
@@ -256,7 +256,38 @@ public static class ScriptedSession
         subscription.Dispose();
         try { await reader; } catch (OperationCanceledException) { }
         output.WriteLine($"market data seen by a subscriber: {seen}");
-        return allLots.Count > 0 && signedBoth == allLots.Count ? 0 : 1;
+
+        var onChain = await WaitForLedgerAsync(new LedgerStatus.LedgerStatusClient(channel), allLots.Count, output, ct);
+        return allLots.Count > 0 && signedBoth == allLots.Count && onChain ? 0 : 1;
+    }
+
+    /// <summary>
+    /// When the exchange records on a chain: waits (up to 60 s) until every lot and every slot's order root is
+    /// there, and prints what it cost. True when there is no chain or everything arrived.
+    /// </summary>
+    private static async Task<bool> WaitForLedgerAsync(LedgerStatus.LedgerStatusClient ledger, int lots, TextWriter output, CancellationToken ct)
+    {
+        var status = await ledger.GetLedgerStatusAsync(new GetLedgerStatusRequest(), cancellationToken: ct);
+        if (!status.Enabled)
+        {
+            output.WriteLine("the exchange runs without a chain: lots are not recorded on chain");
+            return true;
+        }
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while ((status.LotsPending > 0 || status.RootsPending > 0 || status.LotsRecorded + status.LotsFoundOnChain < lots) && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(100, ct);
+            status = await ledger.GetLedgerStatusAsync(new GetLedgerStatusRequest(), cancellationToken: ct);
+        }
+        var recorded = status.LotsRecorded + status.LotsFoundOnChain;
+        var gasPerLot = status.LotsRecorded == 0 ? 0 : status.GasUsed / status.LotsRecorded;
+        output.WriteLine($"on chain {status.ChainId}, ledger {status.LedgerAddress}: {recorded} of {status.LotsMade} lots recorded in {status.TransactionsConfirmed} transaction(s), {status.GasUsed:N0} gas ({gasPerLot:N0} a lot), {status.RootsCommitted} slot order root(s) committed, {status.Retries} retries{(status.LastError.Length > 0 ? $", last error: {status.LastError}" : "")}");
+        if (status.LotsPending > 0 || status.RootsPending > 0 || recorded < lots)
+        {
+            Console.Error.WriteLine($"scripted: after 60 s, {status.LotsPending} lot(s) and {status.RootsPending} root(s) are still not on chain");
+            return false;
+        }
+        return true;
     }
 
     /// <summary>Who signed a proven order (its digest recomputed from the fields), or null.</summary>

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using P2PEnergy.Ethereum;
 using P2PEnergy.Exchange.Server.Domain;
 using P2PEnergy.Ledger;
 using Api = P2PEnergy.Exchange.Protos.V1;
@@ -22,6 +23,13 @@ public sealed class LedgerOptions
 
     /// <summary>The operator's private key (0x + 64 hex digits), the key the ledger lets record lots.</summary>
     public string OperatorKey { get; set; } = "";
+
+    /// <summary>
+    /// A second operator key (0x + 64 hex digits) that commits each slot's Merkle root of signed orders after
+    /// its gate closes. Its own key, so that its nonces never race the lot recorder's. Empty: roots are not
+    /// put on chain (the exchange still serves them with GetOrderProof).
+    /// </summary>
+    public string RootCommitterKey { get; set; } = "";
 
     /// <summary>Lots a transaction at most.</summary>
     public int BatchSize { get; set; } = 200;
@@ -74,6 +82,21 @@ public static class ChainRecording
             });
             builder.Services.AddSingleton<LotOutboxFeeder>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<LotOutboxFeeder>());
+            if (!string.IsNullOrWhiteSpace(options.RootCommitterKey))
+            {
+                builder.Services.AddSingleton(sp =>
+                {
+                    var deployment = LedgerDeployment.Load(options.DeploymentFile);
+                    var client = new EthJsonRpcClient(new JsonRpcClientOptions { Endpoint = new Uri(options.RpcUrl) });
+                    return new OrderRootCommitter(
+                        new EnergyLedgerContract(client, deployment),
+                        EthKey.FromHex(options.RootCommitterKey),
+                        sp.GetService<ILogger<OrderRootCommitter>>(),
+                        sp.GetService<TimeProvider>());
+                });
+                builder.Services.AddSingleton<IOrderRootSink, OrderRootCommitterSink>();
+                builder.Services.AddHostedService<OrderRootCommitterService>();
+            }
         }
         return builder;
     }
@@ -126,6 +149,17 @@ public sealed class LotOutboxFeeder(Market market, ILotOutbox outbox, ILogger<Lo
     }
 }
 
+/// <summary>Hands each sealed slot's order root to the committer (never blocks the market).</summary>
+public sealed class OrderRootCommitterSink(OrderRootCommitter committer) : IOrderRootSink
+{
+    public void OrderRootReady(long slot, byte[] root, int count) => committer.Enqueue(slot, root, checked((uint)count));
+}
+
+public sealed class OrderRootCommitterService(OrderRootCommitter committer) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => committer.RunAsync(stoppingToken);
+}
+
 /// <summary>GetLedgerStatus: what the recorder has done, for operators and the demo.</summary>
 public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOptions options) : Api.LedgerStatus.LedgerStatusBase
 {
@@ -151,6 +185,8 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
             Retries = stats.Retries,
             LastBlock = stats.LastBlock,
             LastError = stats.LastError ?? "",
+            RootsCommitted = services.GetService<OrderRootCommitter>() is { } c ? c.Stats.RootsCommitted + c.Stats.RootsFoundOnChain : 0,
+            RootsPending = services.GetService<OrderRootCommitter>()?.Pending ?? 0,
         };
     }
 }
