@@ -190,15 +190,21 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             session.Acknowledge(Ack(request.RequestId, 0, ResultStatus.Invalid("batch", problem)), null);
             return;
         }
-        for (var i = 0; i < request.Batch.Count; i++)
+        // Parsing and signature checks (the CPU work) run on every core; the market then takes the requests
+        // one by one, in the batch's order.
+        var batch = request.Batch;
+        var prepared = new Prepared[batch.Count];
+        if (batch.Count >= 8)
         {
-            var inner = request.Batch[i];
-            if (inner.Batch.Count > 0)
-            {
-                session.Acknowledge(Ack(inner.RequestId, 0, ResultStatus.Invalid($"batch[{i}].batch", "a request in a batch may not carry a batch")), null);
-                continue;
-            }
-            Handle(inner, session);
+            Parallel.For(0, batch.Count, i => prepared[i] = PrepareInBatch(batch[i], i));
+        }
+        else
+        {
+            for (var i = 0; i < batch.Count; i++) prepared[i] = PrepareInBatch(batch[i], i);
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Apply(batch[i], prepared[i], session);
         }
     }
 
@@ -238,9 +244,17 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
         }
     }
 
-    private void Handle(Api.StreamOrdersRequest request, OrderStreamSession session)
+    private Prepared PrepareInBatch(Api.StreamOrdersRequest inner, int index) => inner.Batch.Count > 0
+        ? new Prepared(false, ResultStatus.Invalid($"batch[{index}].batch", "a request in a batch may not carry a batch"), default, null, default)
+        : Prepare(inner);
+
+    /// <summary>A stream request parsed and authenticated (thread-safe work, done before the market sees it).</summary>
+    private readonly record struct Prepared(bool Ok, Refusal Refusal, SubmitOrder Command, SignedOrder? Signed, Address Participant);
+
+    private void Handle(Api.StreamOrdersRequest request, OrderStreamSession session) => Apply(request, Prepare(request), session);
+
+    private Prepared Prepare(Api.StreamOrdersRequest request)
     {
-        var id = request.RequestId;
         switch (request.CommandCase)
         {
             case Api.StreamOrdersRequest.CommandOneofCase.Submit:
@@ -249,23 +263,57 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
                 if (!Wire.TryParseOrder(order, out var command, out var refusal)
                     || !OrderSignatures.TryAuthenticate(market, order, command.Participant, "order.", out var signed, out refusal))
                 {
-                    session.Acknowledge(Ack(id, 0, refusal), null);
+                    return new Prepared(false, refusal, default, null, default);
+                }
+                return new Prepared(true, default, command, signed, command.Participant);
+            }
+            case Api.StreamOrdersRequest.CommandOneofCase.Cancel:
+            {
+                var cancel = request.Cancel;
+                var ok = TryParseOwner(cancel.Participant, cancel.Signature, out var participant, out var refusal)
+                    && OrderSignatures.TryAuthenticate(market, cancel, participant, out refusal);
+                return new Prepared(ok, refusal, default, null, participant);
+            }
+            case Api.StreamOrdersRequest.CommandOneofCase.Reduce:
+            {
+                var reduce = request.Reduce;
+                var ok = TryParseOwner(reduce.Participant, reduce.Signature, out var participant, out var refusal)
+                    && OrderSignatures.TryAuthenticate(market, reduce, participant, out refusal);
+                return new Prepared(ok, refusal, default, null, participant);
+            }
+            default:
+                return new Prepared(false, ResultStatus.Invalid("command", "one of submit, cancel or reduce is required"), default, null, default);
+        }
+    }
+
+    private void Apply(Api.StreamOrdersRequest request, in Prepared prepared, OrderStreamSession session)
+    {
+        var id = request.RequestId;
+        switch (request.CommandCase)
+        {
+            case Api.StreamOrdersRequest.CommandOneofCase.Submit:
+            {
+                var order = request.Submit.Order;
+                if (!prepared.Ok)
+                {
+                    session.Acknowledge(Ack(id, 0, prepared.Refusal), null);
                     return;
                 }
-                market.Submit(command, signed, o => session.Acknowledge(
+                var participant = prepared.Participant;
+                market.Submit(prepared.Command, prepared.Signed!, o => session.Acknowledge(
                     o.Ok ? Ack(id, o) : Ack(id, 0, ResultStatus.ForSubmit(o.Code, order, market.Config)),
-                    o.Ok ? command.Participant : null));
+                    o.Ok ? participant : null));
                 return;
             }
             case Api.StreamOrdersRequest.CommandOneofCase.Cancel:
             {
                 var cancel = request.Cancel;
-                if (!TryParseOwner(cancel.Participant, cancel.Signature, out var participant, out var refusal)
-                    || !OrderSignatures.TryAuthenticate(market, cancel, participant, out refusal))
+                if (!prepared.Ok)
                 {
-                    session.Acknowledge(Ack(id, cancel.OrderId, refusal), null);
+                    session.Acknowledge(Ack(id, cancel.OrderId, prepared.Refusal), null);
                     return;
                 }
+                var participant = prepared.Participant;
                 market.Cancel(participant, cancel.OrderId, o => session.Acknowledge(
                     o.Ok ? Ack(id, o) : Ack(id, cancel.OrderId, ResultStatus.ForOrderCommand(o.Code, cancel.Participant, cancel.OrderId, 0, market.Config)),
                     o.Ok ? participant : null));
@@ -274,19 +322,19 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             case Api.StreamOrdersRequest.CommandOneofCase.Reduce:
             {
                 var reduce = request.Reduce;
-                if (!TryParseOwner(reduce.Participant, reduce.Signature, out var participant, out var refusal)
-                    || !OrderSignatures.TryAuthenticate(market, reduce, participant, out refusal))
+                if (!prepared.Ok)
                 {
-                    session.Acknowledge(Ack(id, reduce.OrderId, refusal), null);
+                    session.Acknowledge(Ack(id, reduce.OrderId, prepared.Refusal), null);
                     return;
                 }
+                var participant = prepared.Participant;
                 market.Reduce(participant, reduce.OrderId, reduce.ReduceByWh, o => session.Acknowledge(
                     o.Ok ? Ack(id, o) : Ack(id, reduce.OrderId, ResultStatus.ForOrderCommand(o.Code, reduce.Participant, reduce.OrderId, reduce.ReduceByWh, market.Config)),
                     o.Ok ? participant : null));
                 return;
             }
             default:
-                session.Acknowledge(Ack(id, 0, ResultStatus.Invalid("command", "one of submit, cancel or reduce is required")), null);
+                session.Acknowledge(Ack(id, 0, prepared.Refusal), null);
                 return;
         }
     }
