@@ -8,7 +8,11 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using P2PEnergy.Exchange.Protos.V1;
 using P2PEnergy.Exchange.Server.Hosting;
+using Google.Protobuf;
+using P2PEnergy.Ethereum;
 using P2PEnergy.Exchange.Bench;
+using P2PEnergy.Signing;
+using EthAddress = P2PEnergy.Ethereum.Address;
 using Core = P2PEnergy.Exchange;
 
 // Its own namespace, so that the wire types (Side, Product, ...) are not hidden by the core's.
@@ -24,8 +28,12 @@ internal static class GrpcBenchmarks
     private const int Participants = 200;
     private const long StartUnixSeconds = 1_780_279_200; // 2026-06-01 02:00 UTC
 
-    public static async Task RunAsync(int streamOrders, int streams, int rate, int seconds)
+    public static async Task RunAsync(int streamOrders, int streams, int rate, int seconds, bool signed)
     {
+        _signed = signed;
+        Console.WriteLine(signed
+            ? "orders signed (EIP-712, the server's default: every signature is checked); signed before the clock starts"
+            : "orders unsigned (Exchange:RequireSignatures=false, development mode: no signature checks)");
         await using var app = await StartServerAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Console.WriteLine($"exchange on {url} (in-process Kestrel, HTTP/2 over loopback)");
@@ -34,7 +42,8 @@ internal static class GrpcBenchmarks
         var market = new ExchangeService.ExchangeServiceClient(channel);
         var health = new Health.HealthClient(channel);
 
-        var addresses = OrderStream.Participants(Participants).Select(a => a.ToString()).ToArray();
+        Keys = Enumerable.Range(0, Participants).Select(i => EthKey.FromPrivateKey(Keccak.Hash256Utf8($"p2penergy-bench:{i}"))).ToArray();
+        var addresses = Keys.Select(k => k.Address.ToLowerHex()).ToArray();
         foreach (var (a, i) in addresses.Select((a, i) => (a, i)))
         {
             await admin.RegisterParticipantAsync(new RegisterParticipantRequest { Address = a, Zone = i % 4, Kind = ParticipantKind.Household });
@@ -84,7 +93,8 @@ internal static class GrpcBenchmarks
         var builder = WebApplication.CreateBuilder();
         builder.Configuration["Exchange:Clock"] = "Simulated";
         builder.Configuration["Exchange:SimulatedStartUnixSeconds"] = StartUnixSeconds.ToString();
-        builder.Configuration["Exchange:MaxMessageSizeBytes"] = "65536";
+        builder.Configuration["Exchange:MaxMessageSizeBytes"] = "1048576";
+        builder.Configuration["Exchange:RequireSignatures"] = _signed ? "true" : "false";
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
         builder.AddExchange();
@@ -94,16 +104,21 @@ internal static class GrpcBenchmarks
         return app;
     }
 
+    private static bool _signed;
+    private static EthKey[] Keys = [];
+
     private static NewOrder[] MakeOrders(int count, long slot, string[] addresses, int seed, ulong clientBase)
     {
         var random = new Random(seed);
         var result = new NewOrder[count];
+        var who = new int[count];
         for (var i = 0; i < count; i++)
         {
             var buy = random.Next(2) == 0;
+            who[i] = random.Next(addresses.Length);
             result[i] = new NewOrder
             {
-                Participant = addresses[random.Next(addresses.Length)],
+                Participant = addresses[who[i]],
                 ClientOrderId = clientBase + (ulong)i + 1,
                 Side = buy ? Side.Buy : Side.Sell,
                 Slot = slot,
@@ -112,6 +127,17 @@ internal static class GrpcBenchmarks
                 Product = buy ? Product.Standard : Product.Unspecified,
                 Source = buy ? EnergySource.Unspecified : EnergySource.Mixed,
             };
+        }
+        if (_signed)
+        {
+            // The server's default domain: chain 31337, ledger address zero (no ledger deployed here).
+            var domain = new MarketDomain(MarketDomain.DevChainId, EthAddress.Zero);
+            Parallel.For(0, count, i =>
+            {
+                var o = result[i];
+                var message = new OrderMessage(o.Participant, o.ClientOrderId, (byte)o.Side, (ulong)o.Slot, (ulong)o.EnergyWh, (ulong)o.LimitPriceTicks, (byte)o.Product, (byte)o.Source);
+                o.Signature = ByteString.CopyFrom(Keys[who[i]].Sign(domain, message));
+            });
         }
         return result;
     }

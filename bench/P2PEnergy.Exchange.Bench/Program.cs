@@ -17,7 +17,8 @@ switch (mode)
         CoreBenchmarks.Run(Option("--orders", 1_000_000), Option("--repeats", 5), Option("--seed", 42));
         break;
     case "grpc":
-        await GrpcBenchmarks.RunAsync(Option("--stream-orders", 200_000), Option("--streams", 2), Option("--rate", 5_000), Option("--seconds", 10));
+        var unsigned = args.Contains("--unsigned");
+        await GrpcBenchmarks.RunAsync(Option("--stream-orders", unsigned ? 200_000 : 40_000), Option("--streams", 1), Option("--rate", 5_000), Option("--seconds", 10), signed: !unsigned);
         break;
     default:
         Console.Error.WriteLine($"unknown benchmark '{mode}': use core or grpc");

@@ -36,7 +36,10 @@ public sealed class ChainExchangeHost : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.ConfigureAppConfiguration((_, c) => Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(c, _settings));
+        foreach (var (k, v) in _settings)
+        {
+            builder.UseSetting(k, v);
+        }
     }
 
     public GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions
