@@ -267,6 +267,81 @@ public sealed class LedgerConfigurationTests
         Assert.Contains("does not exist", messages);
     }
 
+    /// <summary>Ledger settings valid but for <paramref name="key"/>, with a deployment file that exists (never read by the node).</summary>
+    private static Dictionary<string, string?> ValidSettings(string dir) 
+    {
+        var file = Path.Combine(dir, "deployment.json");
+        new LedgerDeployment
+        {
+            ChainId = HardhatNode.ChainId,
+            Ledger = EthAddress.Parse("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+            Admin = EthAddress.Parse("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+            Operator = EthAddress.Parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+            DeployBlock = 1,
+            TransactionHash = "0x" + new string('1', 64),
+            DeployedAt = DateTimeOffset.UnixEpoch,
+        }.Save(file);
+        return new Dictionary<string, string?>
+        {
+            ["Ledger:RpcUrl"] = "http://127.0.0.1:9/",
+            ["Ledger:DeploymentFile"] = file,
+            ["Ledger:OperatorKey"] = HardhatNode.Account1Key,
+            ["Ledger:RootCommitterKey"] = HardhatNode.Account2Key,
+        };
+    }
+
+    [Theory]
+    [InlineData("Ledger:OperatorKey", "0x1234")]
+    [InlineData("Ledger:OperatorKey", "not a key")]
+    [InlineData("Ledger:RootCommitterKey", "0x1234")]
+    [InlineData("Ledger:RootCommitterKey", HardhatNode.Account1Key)] // the operator's own key: its nonces would race the recorder's
+    public void A_bad_key_stops_the_host_with_a_message_naming_the_setting_but_not_the_key(string setting, string value)
+    {
+        var dir = Directory.CreateTempSubdirectory("p2penergy-chain-tests-").FullName;
+        try
+        {
+            var settings = ValidSettings(dir);
+            settings[setting] = value;
+            using var host = new ChainExchangeHost(settings);
+            var e = Assert.ThrowsAny<Exception>(() => host.Server);
+            var messages = string.Join(" | ", Chain(e).Select(x => x.Message));
+            Assert.Contains(setting, messages);
+            Assert.DoesNotContain(HardhatNode.Account1Key[2..], messages, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Ledger_settings_the_builder_never_saw_stop_the_host_instead_of_being_ignored()
+    {
+        // WebApplicationFactory.ConfigureAppConfiguration (the way ExchangeHostFactory passes settings) adds its
+        // sources only when the app builds its host, after AddExchange read the Ledger section.
+        var dir = Directory.CreateTempSubdirectory("p2penergy-chain-tests-").FullName;
+        try
+        {
+            using var host = new ChainExchangeHost(appSettings: ValidSettings(dir));
+            var e = Assert.ThrowsAny<Exception>(() => host.Server);
+            var messages = string.Join(" | ", Chain(e).Select(x => x.Message));
+            Assert.Contains("Ledger:RpcUrl", messages);
+            Assert.DoesNotContain(HardhatNode.Account1Key[2..], messages, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Exchange_settings_added_late_still_work_without_a_ledger()
+    {
+        using var host = new ChainExchangeHost(appSettings: new Dictionary<string, string?> { ["Exchange:ChainId"] = "1337" });
+        Assert.False((await host.Ledger.GetLedgerStatusAsync(new GetLedgerStatusRequest())).Enabled);
+        Assert.Equal(1337UL, (await host.Admin.GetMarketInfoAsync(new GetMarketInfoRequest())).Config.ChainId);
+    }
+
     private static IEnumerable<Exception> Chain(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)

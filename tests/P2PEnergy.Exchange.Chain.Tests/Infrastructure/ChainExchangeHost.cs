@@ -3,6 +3,7 @@ namespace P2PEnergy.Exchange.Chain.Tests.Infrastructure;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using P2PEnergy.Exchange.Protos.V1;
 
 /// <summary>
@@ -18,10 +19,14 @@ public sealed class ChainExchangeHost : WebApplicationFactory<Program>
     public const long Slot0 = StartUnixSeconds / 1800;
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Dictionary<string, string?> _appSettings;
     private GrpcChannel? _channel;
 
-    public ChainExchangeHost(IDictionary<string, string?>? settings = null)
+    /// <param name="settings">Host settings: seen by the app's builder, like command-line flags.</param>
+    /// <param name="appSettings">Added with ConfigureAppConfiguration instead, which WebApplicationFactory applies only when the app builds its host.</param>
+    public ChainExchangeHost(IDictionary<string, string?>? settings = null, IDictionary<string, string?>? appSettings = null)
     {
+        _appSettings = new Dictionary<string, string?>(appSettings ?? new Dictionary<string, string?>());
         _settings = new Dictionary<string, string?>
         {
             ["Exchange:Clock"] = "Simulated",
@@ -39,6 +44,10 @@ public sealed class ChainExchangeHost : WebApplicationFactory<Program>
         foreach (var (k, v) in _settings)
         {
             builder.UseSetting(k, v);
+        }
+        if (_appSettings.Count > 0)
+        {
+            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_appSettings));
         }
     }
 

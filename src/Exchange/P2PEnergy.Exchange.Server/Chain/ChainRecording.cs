@@ -48,10 +48,37 @@ public sealed class LedgerOptions
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:DeploymentFile '{DeploymentFile}' does not exist; deploy first (p2penergy-ledger deploy ... --out FILE)"]);
         if (string.IsNullOrWhiteSpace(OperatorKey))
             throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:OperatorKey is required with Ledger:RpcUrl"]);
+        var operatorKey = ParseKey(nameof(OperatorKey), OperatorKey);
+        if (!string.IsNullOrWhiteSpace(RootCommitterKey) && ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address == operatorKey.Address)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:RootCommitterKey must be another key than Ledger:OperatorKey (their nonces would race)"]);
         if (BatchSize is < 1 or > 1000)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:BatchSize {BatchSize} is outside 1 … 1000"]);
         if (MaxBatchDelayMs < 0)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:MaxBatchDelayMs {MaxBatchDelayMs} is negative"]);
+    }
+
+    /// <summary>The key, or an error naming the setting (never the value: it is a private key).</summary>
+    private static EthKey ParseKey(string name, string hex)
+    {
+        try
+        {
+            return EthKey.FromHex(hex.Trim());
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:{name} is not a private key (0x + 64 hex digits)"]);
+        }
+    }
+
+    /// <summary>The settings that differ between two bindings of the section (names only: keys are secret).</summary>
+    internal IEnumerable<string> DifferencesFrom(LedgerOptions other)
+    {
+        if (RpcUrl != other.RpcUrl) yield return $"{Section}:{nameof(RpcUrl)}";
+        if (DeploymentFile != other.DeploymentFile) yield return $"{Section}:{nameof(DeploymentFile)}";
+        if (OperatorKey != other.OperatorKey) yield return $"{Section}:{nameof(OperatorKey)}";
+        if (RootCommitterKey != other.RootCommitterKey) yield return $"{Section}:{nameof(RootCommitterKey)}";
+        if (BatchSize != other.BatchSize) yield return $"{Section}:{nameof(BatchSize)}";
+        if (MaxBatchDelayMs != other.MaxBatchDelayMs) yield return $"{Section}:{nameof(MaxBatchDelayMs)}";
     }
 }
 
@@ -103,6 +130,19 @@ public static class ChainRecording
 
     public static WebApplication MapChainRecording(this WebApplication app)
     {
+        // AddChainRecording read the section while the builder was being set up (what to register depends on
+        // it). Configuration added later (e.g. WebApplicationFactory's ConfigureAppConfiguration, applied when
+        // the host is built) would otherwise be silently ignored: the exchange would run without its chain.
+        var final = new LedgerOptions();
+        app.Configuration.GetSection(LedgerOptions.Section).Bind(final);
+        var changed = app.Services.GetRequiredService<LedgerOptions>().DifferencesFrom(final).ToList();
+        if (changed.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join(", ", changed)} changed after the exchange read the Ledger section (configuration added after " +
+                "WebApplication.CreateBuilder, e.g. with ConfigureAppConfiguration, is not seen by the chain recording); " +
+                "pass Ledger:* settings as command-line arguments, environment variables, appsettings or host settings (UseSetting).");
+        }
         app.MapGrpcService<LedgerStatusGrpcService>();
         return app;
     }
