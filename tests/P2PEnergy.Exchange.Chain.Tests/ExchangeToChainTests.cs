@@ -350,3 +350,44 @@ public sealed class LedgerConfigurationTests
         }
     }
 }
+
+/// <summary>A root committer key the ledger does not accept: the roots wait, the status says why, and the host still stops promptly.</summary>
+[Collection(ChainTestCollection.Name)]
+public sealed class RootCommitterNotOperatorTests(HardhatNodeFixture chain)
+{
+    [Fact]
+    public async Task Roots_that_cannot_be_committed_show_in_the_status_and_the_host_stops()
+    {
+        using var ledger = await FreshLedger.DeployAsync(chain, addCommitter: false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var host = new ChainExchangeHost(ledger.Settings());
+        try
+        {
+            var domain = new MarketDomain(ledger.Deployment.ChainId, ledger.Deployment.Ledger);
+            const long slot = ChainExchangeHost.Slot0 + 2;
+            await host.Admin.RegisterParticipantAsync(new RegisterParticipantRequest { Address = AddressOf("pv1"), Zone = 0, Kind = ParticipantKind.Prosumer }, cancellationToken: timeout.Token);
+            await host.Admin.OpenSlotAsync(new OpenSlotRequest { Slot = slot, Mechanism = Mechanism.CallAuction }, cancellationToken: timeout.Token);
+            await host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Sell("pv1", 1, slot, 100, 1000).Signed("pv1", domain) }, cancellationToken: timeout.Token);
+            await host.Admin.AdvanceClockAsync(new AdvanceClockRequest { ToUnixSeconds = slot * 1800 - 300 }, cancellationToken: timeout.Token);
+
+            GetLedgerStatusResponse status;
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                status = await host.Ledger.GetLedgerStatusAsync(new GetLedgerStatusRequest(), cancellationToken: timeout.Token);
+                if (status.LastError != "") break;
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"no error reported: {status}");
+                await Task.Delay(25, timeout.Token);
+            }
+            Assert.Equal((0L, 1L), (status.RootsCommitted, status.RootsPending));
+            Assert.StartsWith("order roots: ", status.LastError);
+            Assert.Null(await ledger.Contract.OrderRootAsync(slot));
+        }
+        finally
+        {
+            var stopping = Stopwatch.StartNew();
+            host.Dispose();
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the host took {stopping.Elapsed} to stop");
+        }
+    }
+}

@@ -210,6 +210,8 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
         var outbox = services.GetRequiredService<ILotOutbox>();
         var feeder = services.GetRequiredService<LotOutboxFeeder>();
         var stats = recorder.Stats;
+        var roots = services.GetService<OrderRootCommitter>();
+        var rootStats = roots?.Stats;
         return new Api.GetLedgerStatusResponse
         {
             Enabled = true,
@@ -224,9 +226,10 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
             GasUsed = stats.GasUsed,
             Retries = stats.Retries,
             LastBlock = stats.LastBlock,
-            LastError = stats.LastError ?? "",
-            RootsCommitted = services.GetService<OrderRootCommitter>() is { } c ? c.Stats.RootsCommitted + c.Stats.RootsFoundOnChain : 0,
-            RootsPending = services.GetService<OrderRootCommitter>()?.Pending ?? 0,
+            // The recorder's last failure, else the root committer's (a root that cannot be committed must show too).
+            LastError = stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : ""),
+            RootsCommitted = rootStats is null ? 0 : rootStats.RootsCommitted + rootStats.RootsFoundOnChain,
+            RootsPending = roots?.Pending ?? 0,
         };
     }
 }
