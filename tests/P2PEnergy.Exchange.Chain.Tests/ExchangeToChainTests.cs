@@ -315,6 +315,50 @@ public sealed class LedgerConfigurationTests
     }
 
     [Fact]
+    public async Task An_unset_ledger_address_is_taken_from_the_deployment_for_signing()
+    {
+        var dir = Directory.CreateTempSubdirectory("p2penergy-chain-tests-").FullName;
+        try
+        {
+            var settings = ValidSettings(dir);
+            settings.Remove("Ledger:RootCommitterKey");
+            settings["Exchange:LedgerAddress"] = "";
+            settings["Exchange:ChainId"] = "5"; // replaced with the deployment's, as the address is unset
+            using var host = new ChainExchangeHost(settings);
+            var info = await host.Admin.GetMarketInfoAsync(new GetMarketInfoRequest());
+            Assert.Equal("0x5fbdb2315678afecb367f032d93f642f64180aa3", info.Config.LedgerAddress.ToLowerInvariant());
+            Assert.Equal(HardhatNode.ChainId, info.Config.ChainId);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("0x000000000000000000000000000000000000dEaD", null)]
+    [InlineData("0x5FbDB2315678afecb367f032d93F642f64180aa3", "1")]
+    public void A_ledger_address_or_chain_other_than_the_deployments_stops_the_host(string address, string? chainId)
+    {
+        var dir = Directory.CreateTempSubdirectory("p2penergy-chain-tests-").FullName;
+        try
+        {
+            var settings = ValidSettings(dir);
+            settings["Exchange:LedgerAddress"] = address;
+            if (chainId is not null) settings["Exchange:ChainId"] = chainId;
+            using var host = new ChainExchangeHost(settings);
+            var e = Assert.ThrowsAny<Exception>(() => host.Server);
+            var messages = string.Join(" | ", Chain(e).Select(x => x.Message));
+            Assert.Contains("Exchange:LedgerAddress", messages);
+            Assert.Contains("is not the ledger of Ledger:DeploymentFile", messages);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Ledger_settings_the_builder_never_saw_stop_the_host_instead_of_being_ignored()
     {
         // WebApplicationFactory.ConfigureAppConfiguration (the way ExchangeHostFactory passes settings) adds its

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using P2PEnergy.Ethereum;
 using P2PEnergy.Exchange.Server.Domain;
+using P2PEnergy.Exchange.Server.Hosting;
 using P2PEnergy.Ledger;
 using Api = P2PEnergy.Exchange.Protos.V1;
 
@@ -96,6 +97,10 @@ public static class ChainRecording
         builder.Services.AddSingleton(options);
         if (options.Enabled)
         {
+            // Orders are signed for one ledger: the one the lots go to. An unset Exchange:LedgerAddress takes the
+            // deployment's address and chain id; a different one is a configuration error.
+            builder.Services.PostConfigure<ExchangeOptions>(exchange => AgreeWithDeployment(exchange, LedgerDeployment.Load(options.DeploymentFile)));
+            builder.Services.AddSingleton(_ => new RootCommitterClient(new EthJsonRpcClient(new JsonRpcClientOptions { Endpoint = new Uri(options.RpcUrl) })));
             builder.Services.AddLotRecorder(new LotRecorderSettings
             {
                 RpcUrl = new Uri(options.RpcUrl),
@@ -114,9 +119,8 @@ public static class ChainRecording
                 builder.Services.AddSingleton(sp =>
                 {
                     var deployment = LedgerDeployment.Load(options.DeploymentFile);
-                    var client = new EthJsonRpcClient(new JsonRpcClientOptions { Endpoint = new Uri(options.RpcUrl) });
                     return new OrderRootCommitter(
-                        new EnergyLedgerContract(client, deployment),
+                        new EnergyLedgerContract(sp.GetRequiredService<RootCommitterClient>().Client, deployment),
                         EthKey.FromHex(options.RootCommitterKey),
                         sp.GetService<ILogger<OrderRootCommitter>>(),
                         sp.GetService<TimeProvider>());
@@ -126,6 +130,26 @@ public static class ChainRecording
             }
         }
         return builder;
+    }
+
+    /// <summary>Makes the signing domain (Exchange:ChainId, Exchange:LedgerAddress) name the deployed ledger.</summary>
+    internal static void AgreeWithDeployment(ExchangeOptions exchange, LedgerDeployment deployment)
+    {
+        var deployed = deployment.Ledger.ToString();
+        if (!P2PEnergy.Signing.MarketSigning.TryParseAddress(exchange.LedgerAddress, out var configured) || configured.IsZero)
+        {
+            exchange.LedgerAddress = deployed;
+            exchange.ChainId = deployment.ChainId;
+            return;
+        }
+        if (configured != deployment.Ledger || exchange.ChainId != deployment.ChainId)
+        {
+            throw new OptionsValidationException(LedgerOptions.Section, typeof(ExchangeOptions),
+            [
+                $"Exchange:LedgerAddress {exchange.LedgerAddress} on chain {exchange.ChainId} is not the ledger of Ledger:DeploymentFile " +
+                $"({deployed} on chain {deployment.ChainId}): orders would be signed for another contract than the one holding the lots",
+            ]);
+        }
     }
 
     public static WebApplication MapChainRecording(this WebApplication app)
@@ -187,6 +211,14 @@ public sealed class LotOutboxFeeder(Market market, ILotOutbox outbox, ILogger<Lo
         market.RemoveListener(this);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>The root committer's JSON-RPC client, owned (and disposed) by the container.</summary>
+public sealed class RootCommitterClient(EthJsonRpcClient client) : IDisposable
+{
+    public EthJsonRpcClient Client { get; } = client;
+
+    public void Dispose() => Client.Dispose();
 }
 
 /// <summary>Hands each sealed slot's order root to the committer (never blocks the market).</summary>
