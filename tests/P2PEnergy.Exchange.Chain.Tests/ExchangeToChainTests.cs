@@ -315,6 +315,43 @@ public sealed class LedgerConfigurationTests
     }
 
     [Fact]
+    public async Task A_lot_the_chain_cannot_hold_stands_in_the_exchange_and_shows_in_the_status()
+    {
+        // A wheeling fee above the contract's 24 bits (16,777,215 ticks) is possible with a wide price band:
+        // the trade must stand, and the refusal must be loud, never an exception into the market's command.
+        var dir = Directory.CreateTempSubdirectory("p2penergy-chain-tests-").FullName;
+        try
+        {
+            var settings = ValidSettings(dir);
+            settings.Remove("Ledger:RootCommitterKey");
+            settings["Exchange:MaxPriceTicks"] = "20000000";
+            settings["Exchange:MaxOrderWh"] = "100000000";
+            settings["Exchange:DefaultWheelingFeeTicks"] = "17000000";
+            using var host = new ChainExchangeHost(settings);
+            var info = await host.Admin.GetMarketInfoAsync(new GetMarketInfoRequest());
+            var domain = new MarketDomain(info.Config.ChainId, EthAddress.Parse(info.Config.LedgerAddress));
+            const long slot = ChainExchangeHost.Slot0 + 2;
+            await host.Admin.RegisterParticipantAsync(new RegisterParticipantRequest { Address = AddressOf("far-seller"), Zone = 0, Kind = ParticipantKind.Prosumer });
+            await host.Admin.RegisterParticipantAsync(new RegisterParticipantRequest { Address = AddressOf("far-buyer"), Zone = 1, Kind = ParticipantKind.Household });
+            await host.Admin.OpenSlotAsync(new OpenSlotRequest { Slot = slot, Mechanism = Mechanism.Continuous });
+            await host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Sell("far-seller", 1, slot, 100, 1000).Signed("far-seller", domain) });
+            var bought = await host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Buy("far-buyer", 1, slot, 100, 1000).Signed("far-buyer", domain) });
+
+            var lot = Assert.Single(bought.Lots);
+            Assert.Equal(17_000_000, lot.WheelingFeeTicks);
+            var lots = await host.Exchange.GetLotsAsync(new GetLotsRequest { Slot = slot, PageSize = 10 });
+            Assert.Equal(lot.LotId, Assert.Single(lots.Lots).LotId);
+            var status = await host.Ledger.GetLedgerStatusAsync(new GetLedgerStatusRequest());
+            Assert.Equal((1L, 0L), (status.LotsMade, status.LotsPending));
+            Assert.Contains($"lot {lot.LotId} cannot be recorded", status.LastError);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_unset_ledger_address_is_taken_from_the_deployment_for_signing()
     {
         var dir = Directory.CreateTempSubdirectory("p2penergy-chain-tests-").FullName;

@@ -179,8 +179,15 @@ public static class ChainRecording
 public sealed class LotOutboxFeeder(Market market, ILotOutbox outbox, ILogger<LotOutboxFeeder> logger) : IMarketListener, IHostedService
 {
     private long _lotsMade;
+    private long _lotsRefused;
+    private volatile string? _lastRefusal;
 
     public long LotsMade => Interlocked.Read(ref _lotsMade);
+
+    /// <summary>Lots the outbox would not take (they cannot be put on chain); each is logged as an error.</summary>
+    public long LotsRefused => Interlocked.Read(ref _lotsRefused);
+
+    public string? LastRefusal => _lastRefusal;
 
     public bool WantsBookUpdates => false;
 
@@ -189,13 +196,24 @@ public sealed class LotOutboxFeeder(Market market, ILotOutbox outbox, ILogger<Lo
         foreach (var e in update.Events)
         {
             if (e is not LotCreatedEvent created) continue;
-            var pending = outbox.AddAsync(created.Lot);
-            if (!pending.IsCompletedSuccessfully)
-            {
-                // The in-memory outbox completes at once; an outbox that cannot must not be used under the lock.
-                pending.AsTask().GetAwaiter().GetResult();
-            }
             Interlocked.Increment(ref _lotsMade);
+            try
+            {
+                var pending = outbox.AddAsync(created.Lot);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    // The in-memory outbox completes at once; an outbox that cannot must not be used under the lock.
+                    pending.AsTask().GetAwaiter().GetResult();
+                }
+            }
+            catch (ArgumentException refused)
+            {
+                // The trade stands (the market made it; GetLots serves it) but the chain cannot hold it: say so
+                // loudly, never throw into the market's command, which has already been applied.
+                Interlocked.Increment(ref _lotsRefused);
+                _lastRefusal = $"lot {created.Lot.LotId} cannot be recorded: {refused.Message}";
+                logger.LogError("Lot {LotId} cannot be recorded on chain: {Reason}", created.Lot.LotId, refused.Message);
+            }
         }
     }
 
@@ -259,7 +277,7 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
             Retries = stats.Retries,
             LastBlock = stats.LastBlock,
             // The recorder's last failure, else the root committer's (a root that cannot be committed must show too).
-            LastError = stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : ""),
+            LastError = feeder.LastRefusal ?? stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : ""),
             RootsCommitted = rootStats is null ? 0 : rootStats.RootsCommitted + rootStats.RootsFoundOnChain,
             RootsPending = roots?.Pending ?? 0,
         };
