@@ -54,9 +54,9 @@ echo "== contracts: npm packages and offline compile"
 scripts/contracts-deps.sh
 
 echo "== building the exchange, the ledger tool and the demo client (Release)"
-dotnet build src/Exchange/P2PEnergy.Exchange.Server -c Release -nologo -v quiet
-dotnet build src/Ledger/P2PEnergy.Ledger.Cli -c Release -nologo -v quiet
-dotnet build src/Agents/P2PEnergy.Simulator -c Release -nologo -v quiet
+dotnet build src/Exchange/P2PEnergy.Exchange.Server -c Release -nologo -v quiet -clp:NoSummary
+dotnet build src/Ledger/P2PEnergy.Ledger.Cli -c Release -nologo -v quiet -clp:NoSummary
+dotnet build src/Agents/P2PEnergy.Simulator -c Release -nologo -v quiet -clp:NoSummary
 ledger_cli="$root/src/Ledger/P2PEnergy.Ledger.Cli/bin/Release/net10.0/p2penergy-ledger.dll"
 
 # Hardhat's well-known test accounts (mnemonic "test test ... junk"): #0 deploys and administers the
