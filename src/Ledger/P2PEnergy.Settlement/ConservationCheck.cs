@@ -1,5 +1,3 @@
-using P2PEnergy.Exchange;
-
 namespace P2PEnergy.Settlement;
 
 /// <summary>
