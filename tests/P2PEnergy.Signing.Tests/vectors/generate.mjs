@@ -1,6 +1,6 @@
 // Generates signing-vectors.json: EIP-712 digests and signatures of the market's messages computed by
 // ethers v6 (TypedDataEncoder.hash, Wallet.signTypedData), which P2PEnergy.Signing must reproduce byte
-// for byte (SigningVectorTests).
+// for byte (SigningVectorTests; meter readings: MeterReadingVectorTests).
 //
 // Produced with ethers 6.17.0 (contracts/node_modules) on Node 20. Regenerate from the contracts folder:
 //   cd contracts && node ../tests/P2PEnergy.Signing.Tests/vectors/generate.mjs \
@@ -99,4 +99,43 @@ const domainSeparators = domains.map((d) => ({
   separator: TypedDataEncoder.hashDomain(d),
 }));
 
-console.log(JSON.stringify({ ethers: require("ethers").version, domainSeparators, vectors }, null, 2));
+// Meter readings (MeterReadingVectorTests): signed by the meter's own key, in the same domains. Kept under
+// their own key so that the order vectors above are unchanged.
+const meterReadingTypes = {
+  MeterReading: [
+    { name: "meter", type: "address" },
+    { name: "participant", type: "address" },
+    { name: "slot", type: "uint64" },
+    { name: "importWh", type: "uint64" },
+    { name: "exportWh", type: "uint64" },
+  ],
+};
+const meterKeys = [id("p2penergy-demo:meter:office"), id("p2penergy-demo:meter:prosumer")];
+const meterReadingVectors = [];
+for (const domain of domains) {
+  for (const pk of meterKeys) {
+    const meter = new Wallet(pk);
+    const participant = new Wallet(keys[0]).address;
+    const readings = [
+      // A prosumer's half hour: 0.35 kWh in, 1.2 kWh out.
+      { meter: meter.address, participant, slot: 989569n, importWh: 350n, exportWh: 1200n },
+      // Nothing flowed.
+      { meter: meter.address, participant, slot: 989570n, importWh: 0n, exportWh: 0n },
+      // Largest values of every member.
+      { meter: meter.address, participant, slot: U64_MAX, importWh: U64_MAX, exportWh: U64_MAX },
+    ];
+    for (const message of readings) {
+      meterReadingVectors.push({
+        domain: { chainId: s(domain.chainId), verifyingContract: domain.verifyingContract },
+        privateKey: pk,
+        primaryType: "MeterReading",
+        message: plain(message),
+        structHash: TypedDataEncoder.from(meterReadingTypes).hash(message),
+        digest: TypedDataEncoder.hash(domain, meterReadingTypes, message),
+        signature: await meter.signTypedData(domain, meterReadingTypes, message),
+      });
+    }
+  }
+}
+
+console.log(JSON.stringify({ ethers: require("ethers").version, domainSeparators, vectors, meterReadingVectors }, null, 2));

@@ -34,6 +34,7 @@ public static class ExchangeHost
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<MarketHealthCheck>("market");
         builder.AddChainRecording();
+        builder.AddMetering();
         return builder;
     }
 
@@ -46,6 +47,7 @@ public static class ExchangeHost
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapChainRecording();
+        app.MapMetering();
         return app;
     }
 

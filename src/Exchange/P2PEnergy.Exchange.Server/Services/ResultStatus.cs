@@ -43,6 +43,49 @@ public static class ResultStatus
     /// <summary>An order's proof was asked for while its slot's gate is open (no order root yet): FAILED_PRECONDITION.</summary>
     public const int OrderRootPending = 111;
 
+    // Meter readings (docs/metering-rules.md): edge codes 120–129, mapped by MeteringStatusCode below.
+
+    /// <summary>The meter is not bound to a participant, or the participant has no meter: NOT_FOUND.</summary>
+    public const int UnknownMeter = 120;
+
+    /// <summary>The reading names another participant than the meter's: PERMISSION_DENIED.</summary>
+    public const int NotMetersParticipant = 121;
+
+    /// <summary>The slot's delivery has not ended yet at the market clock: FAILED_PRECONDITION.</summary>
+    public const int FutureSlot = 122;
+
+    /// <summary>The slot's readings are sealed (by the operator or the deadline): FAILED_PRECONDITION; the reading is kept for audit.</summary>
+    public const int LateReading = 123;
+
+    /// <summary>The meter already has a different reading for the slot: ALREADY_EXISTS; the new one is kept for audit.</summary>
+    public const int ConflictingReading = 124;
+
+    /// <summary>The meter, or the participant, is already bound to another: ALREADY_EXISTS.</summary>
+    public const int MeterAlreadyBound = 125;
+
+    /// <summary>A reading's proof asked for before its slot's readings are sealed: FAILED_PRECONDITION.</summary>
+    public const int ReadingRootPending = 126;
+
+    /// <summary>No accepted reading for the meter and slot: NOT_FOUND.</summary>
+    public const int ReadingNotFound = 127;
+
+    public static StatusCode MeteringStatusCode(int code) => code switch
+    {
+        UnknownMeter => StatusCode.NotFound,
+        NotMetersParticipant => StatusCode.PermissionDenied,
+        FutureSlot => StatusCode.FailedPrecondition,
+        LateReading => StatusCode.FailedPrecondition,
+        ConflictingReading => StatusCode.AlreadyExists,
+        MeterAlreadyBound => StatusCode.AlreadyExists,
+        ReadingRootPending => StatusCode.FailedPrecondition,
+        ReadingNotFound => StatusCode.NotFound,
+        _ => throw new ArgumentOutOfRangeException(nameof(code), code, "not a metering result code (120–129)"),
+    };
+
+    /// <summary>A metering refusal (codes 120–129).</summary>
+    public static Refusal Metering(int code, string field, string problem, string? detail = null) =>
+        new(MeteringStatusCode(code), code, Format(field, problem, detail));
+
     public static StatusCode ToStatusCode(ResultCode code) => code switch
     {
         ResultCode.Ok => StatusCode.OK,
