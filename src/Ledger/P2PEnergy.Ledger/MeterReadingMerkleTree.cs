@@ -51,18 +51,7 @@ public sealed class MeterReadingMerkleTree
             if (sorted[i].Leaf is not { Length: 32 }) throw new ArgumentException("A leaf has 32 bytes.", nameof(readings));
             leaves[i] = (byte[])sorted[i].Leaf.Clone();
         }
-        var levels = new List<byte[][]> { leaves };
-        while (levels[^1].Length > 1)
-        {
-            var below = levels[^1];
-            var above = new byte[(below.Length + 1) / 2][];
-            for (int i = 0; i < above.Length; i++)
-            {
-                above[i] = 2 * i + 1 < below.Length ? OrderMerkleTree.HashPair(below[2 * i], below[2 * i + 1]) : below[2 * i];
-            }
-            levels.Add(above);
-        }
-        return new MeterReadingMerkleTree(levels, indexOf, sorted.Select(r => r.Meter).ToArray());
+        return new MeterReadingMerkleTree(SortedPairMerkle.Levels(leaves), indexOf, sorted.Select(r => r.Meter).ToArray());
     }
 
     /// <summary>keccak256(abi.encode(address meter, address participant, uint64 slot, uint64 importWh, uint64 exportWh)).</summary>
@@ -84,28 +73,12 @@ public sealed class MeterReadingMerkleTree
     public IReadOnlyList<byte[]> GetProof(Address meter)
     {
         if (!_indexOf.TryGetValue(meter, out int index)) throw new KeyNotFoundException($"Meter {meter} has no reading in this tree.");
-        var proof = new List<byte[]>();
-        for (int level = 0; level < _levels.Count - 1; level++)
-        {
-            var nodes = _levels[level];
-            int sibling = index ^ 1;
-            if (sibling < nodes.Length) proof.Add((byte[])nodes[sibling].Clone());
-            index /= 2;
-        }
-        return proof;
+        return SortedPairMerkle.Proof(_levels, index);
     }
 
     /// <summary>Whether <paramref name="proof"/> leads from <paramref name="leaf"/> to <paramref name="root"/> (as OpenZeppelin's MerkleProof.verify).</summary>
     public static bool Verify(ReadOnlySpan<byte> root, ReadOnlySpan<byte> leaf, IReadOnlyList<byte[]> proof)
     {
-        ArgumentNullException.ThrowIfNull(proof);
-        if (root.Length != 32 || leaf.Length != 32) return false;
-        var node = leaf.ToArray();
-        foreach (var sibling in proof)
-        {
-            if (sibling is null || sibling.Length != 32) return false;
-            node = OrderMerkleTree.HashPair(node, sibling);
-        }
-        return node.AsSpan().SequenceEqual(root);
+        return SortedPairMerkle.Verify(root, leaf.ToArray(), proof);
     }
 }

@@ -55,18 +55,7 @@ public sealed class OrderMerkleTree
             }
             leaves[i] = Leaf(sorted[i].OrderId, sorted[i].OrderDigest);
         }
-        var levels = new List<byte[][]> { leaves };
-        while (levels[^1].Length > 1)
-        {
-            var below = levels[^1];
-            var above = new byte[(below.Length + 1) / 2][];
-            for (int i = 0; i < above.Length; i++)
-            {
-                above[i] = 2 * i + 1 < below.Length ? HashPair(below[2 * i], below[2 * i + 1]) : below[2 * i];
-            }
-            levels.Add(above);
-        }
-        return new OrderMerkleTree(levels, indexOf, sorted.Select(o => o.OrderId).ToArray());
+        return new OrderMerkleTree(SortedPairMerkle.Levels(leaves), indexOf, sorted.Select(o => o.OrderId).ToArray());
     }
 
     /// <summary>keccak256(abi.encode(uint64 orderId, bytes32 orderDigest)).</summary>
@@ -88,8 +77,7 @@ public sealed class OrderMerkleTree
     }
 
     /// <summary>Sorted-pair hashing: keccak256(min(a, b) ‖ max(a, b)), comparing bytewise.</summary>
-    public static byte[] HashPair(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) =>
-        a.SequenceCompareTo(b) <= 0 ? Keccak.Hash256Concat(a.ToArray(), b.ToArray()) : Keccak.Hash256Concat(b.ToArray(), a.ToArray());
+    public static byte[] HashPair(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => SortedPairMerkle.HashPair(a, b);
 
     /// <summary>The siblings from the leaf of <paramref name="orderId"/> up to the root.</summary>
     public IReadOnlyList<byte[]> GetProof(long orderId)
@@ -98,18 +86,7 @@ public sealed class OrderMerkleTree
         {
             throw new KeyNotFoundException($"Order {orderId} is not in this tree.");
         }
-        var proof = new List<byte[]>();
-        for (int level = 0; level < _levels.Count - 1; level++)
-        {
-            var nodes = _levels[level];
-            int sibling = index ^ 1;
-            if (sibling < nodes.Length)
-            {
-                proof.Add((byte[])nodes[sibling].Clone());
-            }
-            index /= 2;
-        }
-        return proof;
+        return SortedPairMerkle.Proof(_levels, index);
     }
 
     /// <summary>Whether <paramref name="proof"/> leads from the order's leaf to <paramref name="root"/>.</summary>
@@ -120,15 +97,6 @@ public sealed class OrderMerkleTree
         {
             return false;
         }
-        var node = Leaf(orderId, orderDigest);
-        foreach (var sibling in proof)
-        {
-            if (sibling is null || sibling.Length != 32)
-            {
-                return false;
-            }
-            node = HashPair(node, sibling);
-        }
-        return node.AsSpan().SequenceEqual(root);
+        return SortedPairMerkle.Verify(root, Leaf(orderId, orderDigest), proof);
     }
 }
