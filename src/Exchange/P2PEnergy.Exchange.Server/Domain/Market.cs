@@ -207,6 +207,12 @@ public sealed partial class Market
         }
     }
 
+    /// <summary>Whether <paramref name="address"/> is a registered participant of this market.</summary>
+    public bool IsParticipant(Address address)
+    {
+        lock (_lock) return _engine.TryGetParticipant(address, out _);
+    }
+
     /// <summary>Reads the core and the lots under the lock (tests and diagnostics; never mutate).</summary>
     internal T Read<T>(Func<MatchingEngine, LotStore, T> read)
     {

@@ -161,7 +161,7 @@ public sealed partial class MeterReadingStore
     public BindResult Bind(Address meter, Address participant, out Address boundTo)
     {
         // A binding is never removed and participants are never removed, so these reads need no common lock.
-        var isParticipant = _market.Read((engine, _) => (Meter: engine.TryGetParticipant(meter, out var _), Participant: engine.TryGetParticipant(participant, out var _)));
+        var isParticipant = (Meter: _market.IsParticipant(meter), Participant: _market.IsParticipant(participant));
         boundTo = default;
         if (meter == participant || isParticipant.Meter) return BindResult.MeterIsParticipant;
         if (!isParticipant.Participant) return BindResult.UnknownParticipant;
