@@ -35,6 +35,7 @@ public static class ExchangeHost
         services.AddGrpcHealthChecks().AddCheck<MarketHealthCheck>("market");
         builder.AddChainRecording();
         builder.AddMetering();
+        builder.AddSettlement();
         return builder;
     }
 
@@ -48,6 +49,7 @@ public static class ExchangeHost
         app.MapGrpcReflectionService();
         app.MapChainRecording();
         app.MapMetering();
+        app.MapSettlement();
         return app;
     }
 

@@ -69,6 +69,16 @@ public static class ResultStatus
     /// <summary>No accepted reading for the meter and slot: NOT_FOUND.</summary>
     public const int ReadingNotFound = 127;
 
+    /// <summary>
+    /// A slot's settlement (or a bill) asked for before the slot is settled: its readings are not sealed yet
+    /// (or its gate is still open; docs/settlement-rules.md, "In the exchange"): FAILED_PRECONDITION.
+    /// </summary>
+    public const int NotSettled = 130;
+
+    /// <summary>A settlement asked for too early (<see cref="NotSettled"/>).</summary>
+    public static Refusal NotSettledYet(string field, string problem, string? detail = null) =>
+        new(StatusCode.FailedPrecondition, NotSettled, Format(field, problem, detail));
+
     public static StatusCode MeteringStatusCode(int code) => code switch
     {
         UnknownMeter => StatusCode.NotFound,
