@@ -247,6 +247,27 @@ public sealed class SettlementHostTests : IDisposable
     }
 
     [Fact]
+    public async Task A_slot_where_no_meter_reported_is_settled_after_the_deadline_with_every_party_missing()
+    {
+        await SetUpAsync();
+        await TradeAsync();
+        // Delivery ends and nobody reports: not settled before the deadline, settled after it.
+        await _host.Admin.AdvanceClockAsync(new AdvanceClockRequest { ToUnixSeconds = (Slot + 1) * 1800 }, cancellationToken: Ct);
+        await RefusedAsync(GetSettlementAsync(Slot), StatusCode.FailedPrecondition, ResultStatus.NotSettled);
+        await _host.Admin.AdvanceClockAsync(new AdvanceClockRequest { By = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(1)) }, cancellationToken: Ct);
+        var s = await GetSettlementAsync(Slot);
+        Assert.True(s.Conserved);
+        Assert.Equal(0, s.ReadingCount);
+        Assert.Equal(new[] { Seller, Buyer, Other }.Order(), s.MissingReadingParticipants.Order());
+        // No flow at all: nothing delivered, nothing consumed, so no lot settles and no money moves.
+        Assert.All(s.Lots, l => Assert.Equal((0L, 0L, 0L, 0L, 0L), (l.DeliveredWh, l.ConsumedWh, l.SettledWh, l.EnergyMoney, l.WheelingMoney)));
+        Assert.All(s.Bills, b => Assert.Equal((0L, 0L), (b.Paid, b.Received)));
+        // Final: a reading now is late and changes nothing.
+        await Assert.ThrowsAsync<RpcException>(() => Metering.SubmitReadingAsync(new SubmitReadingRequest { Reading = Reading(SellerMeter, Seller, Slot, 0, 500) }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(s, await GetSettlementAsync(Slot));
+    }
+
+    [Fact]
     public void The_policy_comes_from_configuration()
     {
         Assert.Equal(P2PEnergy.Settlement.SettlementPolicy.Default, _host.Services.GetRequiredService<SlotSettler>().Policy);

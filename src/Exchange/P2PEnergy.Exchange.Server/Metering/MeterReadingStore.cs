@@ -330,6 +330,19 @@ public sealed partial class MeterReadingStore
         return true;
     }
 
+    /// <summary>
+    /// Whether the slot's readings are final: sealed, or past the reading deadline, also when no meter reported
+    /// (such a slot has no tree, but it is settled all the same).
+    /// </summary>
+    public bool IsFinal(long slot)
+    {
+        SealDue();
+        lock (_lock)
+        {
+            return (_slots.TryGetValue(slot, out var readings) && readings.Sealed) || Now() >= DeadlineUnixMs(slot);
+        }
+    }
+
     /// <summary>Seals every slot whose deadline has passed at the market clock.</summary>
     public void SealDue()
     {

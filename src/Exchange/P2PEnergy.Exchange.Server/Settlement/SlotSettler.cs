@@ -98,8 +98,12 @@ public sealed partial class SlotSettler
             lock (_lock)
             {
                 if (_settled.TryGetValue(slot, out settled)) return SettlementLookup.Settled;
-                if (!_sealed.Contains(slot)) return SettlementLookup.NotSettled;
             }
+            // Sealed with readings (the store told us), or final without any: no meter reported before the deadline,
+            // which the store never reports (an empty slot has no root); it is settled as all 0/0.
+            bool final;
+            lock (_lock) final = _sealed.Contains(slot);
+            if (!final && !_store().IsFinal(slot)) return SettlementLookup.NotSettled;
             if (!_market.TryGetSlot(slot, out var info)) return SettlementLookup.UnknownSlot;
             // Readings are accepted only after delivery ended, so this cannot happen in practice: guard it anyway.
             if (info.Phase != SlotPhase.Closed)
