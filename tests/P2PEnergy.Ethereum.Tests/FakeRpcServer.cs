@@ -15,7 +15,8 @@ internal sealed class FakeRpcServer : IAsyncDisposable
     private readonly Func<int, JsonElement, Task<(int Status, string Body)>> _respond;
     private readonly Task _loop;
     private readonly List<JsonElement> _requests = [];
-    private readonly SemaphoreSlim _received = new(0);
+    private readonly SemaphoreSlim _arrived = new(0);
+    private int _arrivals;
 
     public FakeRpcServer(Func<int, JsonElement, Task<(int Status, string Body)>> respond)
     {
@@ -46,14 +47,21 @@ internal sealed class FakeRpcServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until <paramref name="count"/> requests have arrived. A client that gave up early may
-    /// return before the server has read its request; this closes that gap without sleeping.
+    /// HTTP requests accepted so far, counted when the request arrives, before its body is read: a client that
+    /// gives up early (a timeout) may close the connection before the body is read, and then the request is
+    /// not in <see cref="Requests"/>, but it did reach the node.
     /// </summary>
-    public async Task WaitForRequestsAsync(int count)
+    public int Arrivals => Volatile.Read(ref _arrivals);
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> requests have arrived. A client that gave up early may
+    /// return before the server has accepted its request; this closes that gap without sleeping.
+    /// </summary>
+    public async Task WaitForArrivalsAsync(int count)
     {
         for (int i = 0; i < count; i++)
         {
-            if (!await _received.WaitAsync(TimeSpan.FromSeconds(30)))
+            if (!await _arrived.WaitAsync(TimeSpan.FromSeconds(30)))
             {
                 throw new TimeoutException($"The fake node received only {i} of {count} requests.");
             }
@@ -89,6 +97,8 @@ internal sealed class FakeRpcServer : IAsyncDisposable
                 return;
             }
             int number = Interlocked.Increment(ref count);
+            Interlocked.Increment(ref _arrivals);
+            _arrived.Release();
             _ = Task.Run(() => HandleAsync(context, number));
         }
     }
@@ -104,7 +114,6 @@ internal sealed class FakeRpcServer : IAsyncDisposable
             {
                 _requests.Add(request);
             }
-            _received.Release();
             var (status, body) = await _respond(number, request);
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = status;
