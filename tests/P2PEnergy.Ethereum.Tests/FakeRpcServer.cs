@@ -15,7 +15,6 @@ internal sealed class FakeRpcServer : IAsyncDisposable
     private readonly Func<int, JsonElement, Task<(int Status, string Body)>> _respond;
     private readonly Task _loop;
     private readonly List<JsonElement> _requests = [];
-    private readonly SemaphoreSlim _arrived = new(0);
     private int _arrivals;
 
     public FakeRpcServer(Func<int, JsonElement, Task<(int Status, string Body)>> respond)
@@ -53,21 +52,6 @@ internal sealed class FakeRpcServer : IAsyncDisposable
     /// </summary>
     public int Arrivals => Volatile.Read(ref _arrivals);
 
-    /// <summary>
-    /// Waits until <paramref name="count"/> requests have arrived. A client that gave up early may
-    /// return before the server has accepted its request; this closes that gap without sleeping.
-    /// </summary>
-    public async Task WaitForArrivalsAsync(int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            if (!await _arrived.WaitAsync(TimeSpan.FromSeconds(30)))
-            {
-                throw new TimeoutException($"The fake node received only {i} of {count} requests.");
-            }
-        }
-    }
-
     public static string Result(JsonElement request, string resultJson) =>
         $"{{\"jsonrpc\":\"2.0\",\"id\":{request.GetProperty("id").GetRawText()},\"result\":{resultJson}}}";
 
@@ -98,7 +82,6 @@ internal sealed class FakeRpcServer : IAsyncDisposable
             }
             int number = Interlocked.Increment(ref count);
             Interlocked.Increment(ref _arrivals);
-            _arrived.Release();
             _ = Task.Run(() => HandleAsync(context, number));
         }
     }

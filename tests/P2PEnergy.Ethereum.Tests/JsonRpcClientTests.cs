@@ -99,9 +99,10 @@ public sealed class JsonRpcClientTests : IDisposable
         Assert.Equal(1, error.Attempts);
         Assert.Contains("300 ms", error.Message, StringComparison.Ordinal);
         Assert.Contains(server.Url.ToString(), error.Message, StringComparison.Ordinal);
-        // The request reached the node once: no retry after a timeout (the request may have been processed).
-        await server.WaitForArrivalsAsync(1);
-        Assert.Equal(1, server.Arrivals);
+        // No retry after a timeout (the request may have been processed). The client has returned, so every
+        // attempt it made has been sent or abandoned: the node saw at most one. Under load the one attempt can
+        // time out before its request is accepted, so zero arrivals is possible too; more than one never is.
+        Assert.InRange(server.Arrivals, 0, 1);
     }
 
     [Fact]
