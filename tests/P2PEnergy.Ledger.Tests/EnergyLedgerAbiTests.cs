@@ -35,7 +35,7 @@ public sealed class EnergyLedgerAbiTests
             [true, true, true, false],
             EnergyLedgerContract.LotRecordedEvent.Parameters.Select(p => p.Indexed));
         Assert.Equal(["address", "address"], EnergyLedgerContract.Abi.ConstructorInputs.Select(t => t.CanonicalName));
-        Assert.Equal(10, EnergyLedgerContract.Abi.Errors.Count());
+        Assert.Equal(24, EnergyLedgerContract.Abi.Errors.Count());
     }
 
     private static byte[] Revert(string signature, params object?[] args) => new AbiFunction(signature).EncodeCall(args);

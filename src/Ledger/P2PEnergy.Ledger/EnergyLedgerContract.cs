@@ -6,7 +6,7 @@ namespace P2PEnergy.Ledger;
 /// Typed bindings of EnergyLedger (contracts/contracts/EnergyLedger.sol), built once from the compiled
 /// artifact's ABI (embedded copy: EnergyLedger.abi.json). Callers never touch selectors or hex.
 /// </summary>
-public sealed class EnergyLedgerContract
+public sealed partial class EnergyLedgerContract
 {
     /// <summary>The contract's ABI, parsed from the embedded copy of the artifact's "abi".</summary>
     public static ContractAbi Abi { get; } = LoadEmbeddedAbi();

@@ -29,6 +29,20 @@ public abstract record LedgerError
                     "InvalidLot" => new InvalidLot((ulong)(BigInteger)args[0]!, (string)args[1]!),
                     "OrderRootAlreadyCommitted" => new OrderRootAlreadyCommitted((ulong)(BigInteger)args[0]!),
                     "InvalidOrderRoot" => new InvalidOrderRoot((ulong)(BigInteger)args[0]!),
+                    "InsufficientBalance" => new InsufficientBalance((Address)args[0]!, (BigInteger)args[1]!, (BigInteger)args[2]!),
+                    "InsufficientAllowance" => new InsufficientAllowance((Address)args[0]!, (BigInteger)args[1]!, (BigInteger)args[2]!),
+                    "GridOperatorNotSet" => new GridOperatorNotSet(),
+                    "InvalidSlot" => new InvalidSlot((ulong)(BigInteger)args[0]!),
+                    "InvalidPolicy" => new InvalidPolicy((byte)(BigInteger)args[0]!),
+                    "SlotAlreadySettled" => new SlotAlreadySettled((ulong)(BigInteger)args[0]!),
+                    "LotsMismatch" => new LotsMismatch((ulong)(BigInteger)args[0]!),
+                    "LotOfAnotherSlot" => new LotOfAnotherSlot((ulong)(BigInteger)args[0]!, (ulong)(BigInteger)args[1]!),
+                    "MalformedSettlement" => new MalformedSettlement((string)args[0]!),
+                    "SettledAboveContracted" => new SettledAboveContracted((ulong)(BigInteger)args[0]!, (BigInteger)args[1]!, (BigInteger)args[2]!),
+                    "InvalidParty" => new InvalidParty((BigInteger)args[0]!, (string)args[1]!),
+                    "DuplicateParty" => new DuplicateParty((Address)args[0]!),
+                    "MissingParty" => new MissingParty((ulong)(BigInteger)args[0]!, (Address)args[1]!),
+                    "AboveMetered" => new AboveMetered((Address)args[0]!, (BigInteger)args[1]!, (BigInteger)args[2]!),
                     _ => new UnknownRevert(revertData.ToArray()),
                 };
             }
@@ -72,6 +86,35 @@ public abstract record LedgerError
     public sealed record OrderRootAlreadyCommitted(ulong Slot) : LedgerError;
 
     public sealed record InvalidOrderRoot(ulong Slot) : LedgerError;
+
+    public sealed record InsufficientBalance(Address Account, BigInteger Balance, BigInteger Needed) : LedgerError;
+
+    public sealed record InsufficientAllowance(Address Spender, BigInteger Allowance, BigInteger Needed) : LedgerError;
+
+    public sealed record GridOperatorNotSet : LedgerError;
+
+    public sealed record InvalidSlot(ulong Slot) : LedgerError;
+
+    public sealed record InvalidPolicy(byte Policy) : LedgerError;
+
+    public sealed record SlotAlreadySettled(ulong Slot) : LedgerError;
+
+    /// <summary>The lots given to settleSlot are not exactly the slot's recorded lots (in recording order).</summary>
+    public sealed record LotsMismatch(ulong Slot) : LedgerError;
+
+    public sealed record LotOfAnotherSlot(ulong LotId, ulong Slot) : LedgerError;
+
+    public sealed record MalformedSettlement(string Reason) : LedgerError;
+
+    public sealed record SettledAboveContracted(ulong LotId, BigInteger EnergyWh, BigInteger ContractedWh) : LedgerError;
+
+    public sealed record InvalidParty(BigInteger Index, string Reason) : LedgerError;
+
+    public sealed record DuplicateParty(Address Participant) : LedgerError;
+
+    public sealed record MissingParty(ulong LotId, Address Participant) : LedgerError;
+
+    public sealed record AboveMetered(Address Participant, BigInteger AllocatedWh, BigInteger MeteredWh) : LedgerError;
 
     /// <summary>Error(string) or Panic(uint256), as <see cref="RevertReason"/> prints them.</summary>
     public sealed record RevertedWithReason(string Reason) : LedgerError;

@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using P2PEnergy.Settlement;
+
+namespace P2PEnergy.Ledger;
+
+/// <summary>One party of an on-chain settlement: its meter's reading, or <see cref="Address.Zero"/> and 0/0 when its meter did not report.</summary>
+public sealed record SettlementParty(Address Meter, ParticipantAddress Participant, long ImportWh, long ExportWh);
+
+/// <summary>What a lot's seller delivered to it and its buyer consumed of it (docs/settlement-rules.md, FIFO allocation).</summary>
+public sealed record LotFlow(long LotId, long DeliveredWh, long ConsumedWh);
+
+/// <summary>
+/// Everything settleSlot needs besides the lots themselves (which are taken from the chain, in recording order):
+/// per-lot flows, every party's reading, the slot's grid prices and the policy.
+/// </summary>
+public sealed record SlotSettlementOrder(
+    long Slot, IReadOnlyList<LotFlow> Flows, IReadOnlyList<SettlementParty> Parties, long RetailTicks, long BuyBackTicks, byte Policy)
+{
+    public const byte SellerCompensatesShortfall = 1;
+    public const byte ShortfallNetOfWheeling = 2;
+    public const byte BuyerCompensatesUnderconsumption = 4;
+
+    /// <summary>The contract's policy bits for an engine policy.</summary>
+    public static byte PolicyBits(SettlementPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        byte bits = 0;
+        if (policy.SellerCompensatesShortfall) bits |= SellerCompensatesShortfall;
+        if (policy.ShortfallCompensation == ShortfallCompensation.RetailMinusPriceAndWheeling) bits |= ShortfallNetOfWheeling;
+        if (policy.BuyerCompensatesUnderconsumption) bits |= BuyerCompensatesUnderconsumption;
+        return bits;
+    }
+
+    /// <summary>The engine policy of the contract's policy bits.</summary>
+    public static SettlementPolicy PolicyOf(byte bits) => new()
+    {
+        SellerCompensatesShortfall = (bits & SellerCompensatesShortfall) != 0,
+        ShortfallCompensation = (bits & ShortfallNetOfWheeling) != 0 ? ShortfallCompensation.RetailMinusPriceAndWheeling : ShortfallCompensation.RetailMinusPrice,
+        BuyerCompensatesUnderconsumption = (bits & BuyerCompensatesUnderconsumption) != 0,
+    };
+
+    /// <summary>
+    /// The order of an engine result: flows from its lot results, a party per bill (the meter from
+    /// <paramref name="meterOf"/>; a participant whose reading is missing gets meter 0 and 0/0).
+    /// </summary>
+    public static SlotSettlementOrder From(SlotSettlement settlement, Func<ParticipantAddress, Address?> meterOf, ISet<ParticipantAddress> missing)
+    {
+        ArgumentNullException.ThrowIfNull(settlement);
+        ArgumentNullException.ThrowIfNull(meterOf);
+        ArgumentNullException.ThrowIfNull(missing);
+        var flows = settlement.Lots.Select(l => new LotFlow(l.LotId, l.DeliveredWh, l.ConsumedWh)).ToArray();
+        var parties = settlement.Bills.Select(b =>
+        {
+            var meter = missing.Contains(b.Participant) ? null : meterOf(b.Participant);
+            return meter is { } m
+                ? new SettlementParty(m, b.Participant, b.MeteredImportWh, b.MeteredExportWh)
+                : new SettlementParty(Address.Zero, b.Participant, 0, 0);
+        }).ToArray();
+        return new SlotSettlementOrder(
+            settlement.Slot, flows, parties, settlement.Prices.RetailTicks, settlement.Prices.BuyBackTicks, PolicyBits(settlement.Policy));
+    }
+}
+
+/// <summary>A LotSettled event.</summary>
+public sealed record SettledLotEvent(long Slot, long LotId, long DeliveredWh, long ConsumedWh, long SettledWh, ulong BlockNumber);
+
+/// <summary>A PartySettled event: the reading used and the party's net money for the slot (positive: received).</summary>
+public sealed record SettledPartyEvent(long Slot, ParticipantAddress Participant, Address Meter, long ImportWh, long ExportWh, long Net, ulong BlockNumber);
+
+/// <summary>A SlotSettled event.</summary>
+public sealed record SettledSlotEvent(
+    long Slot, byte[] ReadingsRoot, int Lots, int Parties, long RetailTicks, long BuyBackTicks, byte Policy, long GridNet, ulong BlockNumber, string TransactionHash);
+
+/// <summary>A Transfer event of the settlement token (from 0: a deposit; to 0: a withdrawal; the ledger itself: the settlement clearing).</summary>
+public sealed record TokenTransferEvent(Address From, Address To, BigInteger Value, ulong BlockNumber);
+
+/// <summary>Everything the ledger's settlement emitted, in chain order.</summary>
+public sealed record LedgerSettlementEvents(
+    IReadOnlyList<SettledSlotEvent> Slots, IReadOnlyList<SettledLotEvent> Lots, IReadOnlyList<SettledPartyEvent> Parties, IReadOnlyList<TokenTransferEvent> Transfers);
+
+public sealed partial class EnergyLedgerContract
+{
+    public static AbiFunction SettleSlotFunction { get; } = Abi.Function("settleSlot(uint64,bytes,bytes,bytes,uint32,uint32,uint8)");
+    public static AbiFunction DepositFunction { get; } = Abi.Function("deposit(address,uint256)");
+    public static AbiFunction SetGridOperatorFunction { get; } = Abi.Function("setGridOperator(address)");
+    public static AbiFunction GridOperatorFunction { get; } = Abi.Function("gridOperator()");
+    public static AbiFunction BalanceOfFunction { get; } = Abi.Function("balanceOf(address)");
+    public static AbiFunction TotalSupplyFunction { get; } = Abi.Function("totalSupply()");
+    public static AbiFunction IsSettledFunction { get; } = Abi.Function("isSettled(uint64)");
+    public static AbiFunction ReadingsRootFunction { get; } = Abi.Function("readingsRoot(uint64)");
+    public static AbiEvent LotSettledEvent { get; } = Abi.Event("LotSettled(uint64,uint64,uint256,uint256,uint256)");
+    public static AbiEvent PartySettledEvent { get; } = Abi.Event("PartySettled(uint64,address,address,uint256,uint256,int256)");
+    public static AbiEvent SlotSettledEvent { get; } = Abi.Event("SlotSettled(uint64,bytes32,uint32,uint32,uint32,uint32,uint8,int256)");
+    public static AbiEvent TransferEvent { get; } = Abi.Event("Transfer(address,address,uint256)");
+
+    /// <summary>Bytes per lot flow and per party in settleSlot's packed arguments (the contract's FLOW_BYTES, PARTY_BYTES).</summary>
+    public const int FlowBytes = 10;
+
+    public const int PartyBytes = 50;
+
+    /// <summary>
+    /// settleSlot's call data: <paramref name="lotsInRecordingOrder"/> as the chain recorded them (the contract checks
+    /// them against its running hash), the order's flow for each, and its parties sorted as the contract wants
+    /// (ascending meter, parties without a meter first by participant).
+    /// </summary>
+    public static byte[] EncodeSettleSlot(SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(lotsInRecordingOrder);
+        var flowOf = order.Flows.ToDictionary(f => f.LotId);
+        var lots = new byte[lotsInRecordingOrder.Count * LotPacking.LotBytes];
+        var flows = new byte[lotsInRecordingOrder.Count * FlowBytes];
+        for (int i = 0; i < lotsInRecordingOrder.Count; i++)
+        {
+            var lot = lotsInRecordingOrder[i];
+            if (!flowOf.TryGetValue(lot.LotId, out var flow)) throw new ArgumentException($"No flow for lot {lot.LotId}.", nameof(order));
+            LotPacking.Pack(lot, lots.AsSpan(i * LotPacking.LotBytes, LotPacking.LotBytes));
+            WriteUInt40(flows.AsSpan(i * FlowBytes), flow.DeliveredWh);
+            WriteUInt40(flows.AsSpan(i * FlowBytes + 5), flow.ConsumedWh);
+        }
+        if (flowOf.Count != lotsInRecordingOrder.Count) throw new ArgumentException("The order has flows of lots that are not given.", nameof(order));
+        var sorted = SortParties(order.Parties);
+        var parties = new byte[sorted.Count * PartyBytes];
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            var p = sorted[i];
+            var span = parties.AsSpan(i * PartyBytes, PartyBytes);
+            p.Meter.ToBytes().CopyTo(span);
+            p.Participant.ToBytes().CopyTo(span[20..]);
+            WriteUInt40(span[40..], p.ImportWh);
+            WriteUInt40(span[45..], p.ExportWh);
+        }
+        return SettleSlotFunction.EncodeCall(
+            checked((ulong)order.Slot), lots, flows, parties, checked((uint)order.RetailTicks), checked((uint)order.BuyBackTicks), order.Policy);
+    }
+
+    /// <summary>Parties in the contract's order: by meter (20 bytes) then participant (20 bytes), bytewise ascending.</summary>
+    public static IReadOnlyList<SettlementParty> SortParties(IEnumerable<SettlementParty> parties)
+    {
+        var list = parties.ToList();
+        list.Sort((a, b) =>
+        {
+            int byMeter = a.Meter.ToBytes().AsSpan().SequenceCompareTo(b.Meter.ToBytes());
+            return byMeter != 0 ? byMeter : a.Participant.ToBytes().AsSpan().SequenceCompareTo(b.Participant.ToBytes());
+        });
+        return list;
+    }
+
+    public static byte[] EncodeDeposit(Address account, BigInteger amount) => DepositFunction.EncodeCall(account, amount);
+
+    public static byte[] EncodeSetGridOperator(Address gridOperator) => SetGridOperatorFunction.EncodeCall(gridOperator);
+
+    public Task<TransactionReceipt> SettleSlotAsync(EthKey operatorKey, SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(operatorKey, Address, EncodeSettleSlot(order, lotsInRecordingOrder), "settleSlot", cancellationToken);
+
+    public Task<TransactionReceipt> DepositAsync(EthKey operatorKey, Address account, BigInteger amount, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(operatorKey, Address, EncodeDeposit(account, amount), "deposit", cancellationToken);
+
+    public Task<TransactionReceipt> SetGridOperatorAsync(EthKey adminKey, Address gridOperator, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(adminKey, Address, EncodeSetGridOperator(gridOperator), "setGridOperator", cancellationToken);
+
+    public async Task<BigInteger> BalanceOfAsync(Address account, BlockParameter? block = null, CancellationToken cancellationToken = default) =>
+        (BigInteger)(await CallAsync(BalanceOfFunction, [account], block, cancellationToken).ConfigureAwait(false))[0]!;
+
+    public async Task<BigInteger> TotalSupplyAsync(BlockParameter? block = null, CancellationToken cancellationToken = default) =>
+        (BigInteger)(await CallAsync(TotalSupplyFunction, [], block, cancellationToken).ConfigureAwait(false))[0]!;
+
+    public async Task<Address> GridOperatorAsync(CancellationToken cancellationToken = default) =>
+        (Address)(await CallAsync(GridOperatorFunction, [], null, cancellationToken).ConfigureAwait(false))[0]!;
+
+    public async Task<bool> IsSettledAsync(long slot, BlockParameter? block = null, CancellationToken cancellationToken = default) =>
+        (bool)(await CallAsync(IsSettledFunction, [checked((ulong)slot)], block, cancellationToken).ConfigureAwait(false))[0]!;
+
+    /// <summary>The readings root stored when the slot was settled; null before (or when the slot had no reading).</summary>
+    public async Task<byte[]?> ReadingsRootAsync(long slot, CancellationToken cancellationToken = default)
+    {
+        var root = (byte[])(await CallAsync(ReadingsRootFunction, [checked((ulong)slot)], null, cancellationToken).ConfigureAwait(false))[0]!;
+        return root.All(b => b == 0) ? null : root;
+    }
+
+    /// <summary>Every settlement event and token transfer of this ledger, in chain order.</summary>
+    public async Task<LedgerSettlementEvents> GetSettlementEventsAsync(ulong fromBlock = 0, ulong? toBlock = null, CancellationToken cancellationToken = default)
+    {
+        var logs = await GetLogsAsync(
+            [new[] { SlotSettledEvent.Topic0, LotSettledEvent.Topic0, PartySettledEvent.Topic0, TransferEvent.Topic0 }], fromBlock, toBlock, cancellationToken).ConfigureAwait(false);
+        var slots = new List<SettledSlotEvent>();
+        var lots = new List<SettledLotEvent>();
+        var parties = new List<SettledPartyEvent>();
+        var transfers = new List<TokenTransferEvent>();
+        foreach (var log in logs)
+        {
+            var topic = log.Topics.Count > 0 ? log.Topics[0] : [];
+            ulong block = log.BlockNumber ?? 0;
+            if (topic.AsSpan().SequenceEqual(SlotSettledEvent.Topic0))
+            {
+                var v = SlotSettledEvent.DecodeLog(log.Topics, log.Data);
+                slots.Add(new SettledSlotEvent(
+                    L(v[0]), (byte[])v[1]!, (int)L(v[2]), (int)L(v[3]), L(v[4]), L(v[5]), (byte)L(v[6]), L(v[7]), block,
+                    log.TransactionHash is { } h ? Hex.Encode(h) : string.Empty));
+            }
+            else if (topic.AsSpan().SequenceEqual(LotSettledEvent.Topic0))
+            {
+                var v = LotSettledEvent.DecodeLog(log.Topics, log.Data);
+                lots.Add(new SettledLotEvent(L(v[0]), L(v[1]), L(v[2]), L(v[3]), L(v[4]), block));
+            }
+            else if (topic.AsSpan().SequenceEqual(PartySettledEvent.Topic0))
+            {
+                var v = PartySettledEvent.DecodeLog(log.Topics, log.Data);
+                parties.Add(new SettledPartyEvent(
+                    L(v[0]), ParticipantAddress.FromBytes(((Address)v[1]!).ToBytes()), (Address)v[2]!, L(v[3]), L(v[4]), L(v[5]), block));
+            }
+            else if (topic.AsSpan().SequenceEqual(TransferEvent.Topic0))
+            {
+                var v = TransferEvent.DecodeLog(log.Topics, log.Data);
+                transfers.Add(new TokenTransferEvent((Address)v[0]!, (Address)v[1]!, (BigInteger)v[2]!, block));
+            }
+        }
+        return new LedgerSettlementEvents(slots, lots, parties, transfers);
+    }
+
+    // Event values arrive as BigInteger; every amount here fits a long (money of a slot is far below 2^63 units).
+    private static long L(object? value) => checked((long)(BigInteger)value!);
+
+    private static void WriteUInt40(Span<byte> destination, long value)
+    {
+        if (value is < 0 or > 0xFF_FFFF_FFFF) throw new ArgumentOutOfRangeException(nameof(value), value, "Wh must fit 5 bytes.");
+        Span<byte> eight = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(eight, (ulong)value);
+        eight[3..].CopyTo(destination);
+    }
+}
