@@ -40,6 +40,20 @@ public sealed class FreshLedger : IDisposable
     /// <summary>Account 2, made a second operator (as scripts/demo.sh does with `p2penergy-ledger operator`).</summary>
     public static EthKey CommitterKey { get; } = EthKey.FromHex(HardhatNode.Account2Key);
 
+    /// <summary>Hardhat account 3, made a third operator: the exchange's chain settler (Ledger:SettlerKey).</summary>
+    public static EthKey SettlerKey { get; } = EthKey.FromHex("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6");
+
+    /// <summary>Hardhat account 4: the grid operator's account (wheeling, retail, buy-back).</summary>
+    public static EthKey GridOperatorKey { get; } = EthKey.FromHex("0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a");
+
+    /// <summary>Makes <see cref="SettlerKey"/> an operator and <see cref="GridOperatorKey"/>'s address the grid operator.</summary>
+    public async Task EnableSettlementAsync()
+    {
+        await Contract.SetOperatorAsync(Chain.AdminKey, SettlerKey.Address, true);
+        await Contract.SetGridOperatorAsync(Chain.AdminKey, GridOperatorKey.Address);
+        Assert.Equal(GridOperatorKey.Address, await Contract.GridOperatorAsync());
+    }
+
     public static async Task<FreshLedger> DeployAsync(HardhatNodeFixture chain, bool addCommitter = true)
     {
         var deployment = await chain.DeployLedgerAsync();

@@ -32,6 +32,18 @@ public sealed class LedgerOptions
     /// </summary>
     public string RootCommitterKey { get; set; } = "";
 
+    /// <summary>
+    /// A third operator key (0x + 64 hex digits) that puts each settled slot on chain (settleSlot) and credits
+    /// deposits. Empty: settlements stay off chain (served by SettlementService only).
+    /// </summary>
+    public string SettlerKey { get; set; } = "";
+
+    /// <summary>
+    /// Demo deposits: with a settler key, every registered participant and the grid operator are topped up to this
+    /// many JPY in the settlement token (the operator credits deposits, issue 5). 0: no deposits.
+    /// </summary>
+    public long DepositJpy { get; set; }
+
     /// <summary>Lots a transaction at most.</summary>
     public int BatchSize { get; set; } = 200;
 
@@ -52,6 +64,14 @@ public sealed class LedgerOptions
         var operatorKey = ParseKey(nameof(OperatorKey), OperatorKey);
         if (!string.IsNullOrWhiteSpace(RootCommitterKey) && ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address == operatorKey.Address)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:RootCommitterKey must be another key than Ledger:OperatorKey (their nonces would race)"]);
+        if (!string.IsNullOrWhiteSpace(SettlerKey))
+        {
+            var settler = ParseKey(nameof(SettlerKey), SettlerKey).Address;
+            if (settler == operatorKey.Address || (!string.IsNullOrWhiteSpace(RootCommitterKey) && settler == ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address))
+                throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:SettlerKey must be another key than Ledger:OperatorKey and Ledger:RootCommitterKey (their nonces would race)"]);
+        }
+        if (DepositJpy is < 0 or > 1_000_000_000)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:DepositJpy {DepositJpy} is outside 0 … 1,000,000,000"]);
         if (BatchSize is < 1 or > 1000)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:BatchSize {BatchSize} is outside 1 … 1000"]);
         if (MaxBatchDelayMs < 0)
@@ -78,6 +98,8 @@ public sealed class LedgerOptions
         if (DeploymentFile != other.DeploymentFile) yield return $"{Section}:{nameof(DeploymentFile)}";
         if (OperatorKey != other.OperatorKey) yield return $"{Section}:{nameof(OperatorKey)}";
         if (RootCommitterKey != other.RootCommitterKey) yield return $"{Section}:{nameof(RootCommitterKey)}";
+        if (SettlerKey != other.SettlerKey) yield return $"{Section}:{nameof(SettlerKey)}";
+        if (DepositJpy != other.DepositJpy) yield return $"{Section}:{nameof(DepositJpy)}";
         if (BatchSize != other.BatchSize) yield return $"{Section}:{nameof(BatchSize)}";
         if (MaxBatchDelayMs != other.MaxBatchDelayMs) yield return $"{Section}:{nameof(MaxBatchDelayMs)}";
     }
@@ -128,6 +150,7 @@ public static class ChainRecording
                 builder.Services.AddSingleton<IOrderRootSink, OrderRootCommitterSink>();
                 builder.Services.AddHostedService<OrderRootCommitterService>();
             }
+            if (!string.IsNullOrWhiteSpace(options.SettlerKey)) builder.Services.AddChainSettlement(options);
         }
         return builder;
     }
@@ -262,6 +285,7 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
         var stats = recorder.Stats;
         var roots = services.GetService<OrderRootCommitter>();
         var rootStats = roots?.Stats;
+        var settler = services.GetService<ChainSettler>();
         return new Api.GetLedgerStatusResponse
         {
             Enabled = true,
@@ -277,9 +301,13 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
             Retries = stats.Retries,
             LastBlock = stats.LastBlock,
             // The recorder's last failure, else the root committer's (a root that cannot be committed must show too).
-            LastError = feeder.LastRefusal ?? stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : ""),
+            LastError = feeder.LastRefusal ?? stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : null)
+                ?? (settler?.Stats.LastError is { } settleError ? $"settlement: {settleError}" : ""),
             RootsCommitted = rootStats is null ? 0 : rootStats.RootsCommitted + rootStats.RootsFoundOnChain,
             RootsPending = roots?.Pending ?? 0,
+            SlotsSettledOnChain = settler is null ? 0 : settler.Stats.SlotsSettled + settler.Stats.SlotsFoundOnChain,
+            SettlementsPending = settler?.Pending ?? 0,
+            SettlementGasUsed = settler?.Stats.GasUsed ?? 0,
         };
     }
 }

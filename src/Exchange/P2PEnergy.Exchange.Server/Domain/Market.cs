@@ -221,11 +221,18 @@ public sealed partial class Market
 
     // ---------------------------------------------------------------- operator
 
+    /// <summary>Raised after a participant is registered (outside the market's lock), e.g. to credit its deposit.</summary>
+    public event Action<Address>? ParticipantRegistered;
+
     public ResultCode RegisterParticipant(Address address, int zone, ParticipantKind kind)
     {
         ResultCode code;
         lock (_lock) code = _engine.RegisterParticipant(address, zone, kind);
-        if (code == ResultCode.Ok) LogParticipantRegistered(address.ToString(), zone, kind);
+        if (code == ResultCode.Ok)
+        {
+            LogParticipantRegistered(address.ToString(), zone, kind);
+            ParticipantRegistered?.Invoke(address);
+        }
         return code;
     }
 

@@ -11,6 +11,9 @@ namespace P2PEnergy.Exchange.Server.Settlement;
 /// </summary>
 public sealed record SettledSlot(SlotSettlement Settlement, IReadOnlyList<Address> MissingReadings, int ReadingCount, long SettledUnixMs)
 {
+    /// <summary>The slot's lots as the market made them (what the chain must hold), ascending lot id.</summary>
+    public IReadOnlyList<Lot> Lots { get; init; } = [];
+
     /// <summary>Whether <paramref name="participant"/> is one of <see cref="MissingReadings"/>.</summary>
     public bool IsMissing(Address participant) => MissingReadings.Contains(participant);
 }
@@ -64,6 +67,12 @@ public sealed partial class SlotSettler
     }
 
     public SettlementPolicy Policy { get; }
+
+    /// <summary>
+    /// Called once per slot right after it is settled (outside the settler's locks, on the settling thread), e.g.
+    /// to put the settlement on chain. A throwing listener is logged and does not undo the settlement.
+    /// </summary>
+    public event Action<SettledSlot>? Settled;
 
     /// <summary>The slot's readings are sealed: remember it and settle it in the background.</summary>
     public void OnReadingsSealed(long slot)
@@ -127,6 +136,14 @@ public sealed partial class SlotSettler
             }
         }
         LogSettled(slot, settled.Settlement.Lots.Count, settled.Settlement.Bills.Count, settled.MissingReadings.Count);
+        try
+        {
+            Settled?.Invoke(settled);
+        }
+        catch (Exception ex)
+        {
+            LogListenerFailed(ex, slot);
+        }
         return SettlementLookup.Settled;
     }
 
@@ -161,7 +178,7 @@ public sealed partial class SlotSettler
         var prices = PricesOf(slot);
         var settlement = SettlementEngine.Settle(slot, lots, MissingReadings.TreatAsZero(slot, lots, readings), prices, Policy);
         settlement.EnsureConserved();
-        return new SettledSlot(settlement, missing, readings.Count, _market.Clock.NowUnixMs);
+        return new SettledSlot(settlement, missing, readings.Count, _market.Clock.NowUnixMs) { Lots = lots };
     }
 
     /// <summary>The slot's grid prices: retail by time of use for the half hour its delivery starts in, and buy-back.</summary>
@@ -176,6 +193,9 @@ public sealed partial class SlotSettler
 
     [LoggerMessage(EventId = 131, Level = LogLevel.Warning, Message = "Readings of slot {Slot} are sealed but its gate is open: not settled yet")]
     private partial void LogGateOpen(long slot);
+
+    [LoggerMessage(EventId = 133, Level = LogLevel.Error, Message = "A listener of settled slots failed on slot {Slot}")]
+    private partial void LogListenerFailed(Exception ex, long slot);
 
     [LoggerMessage(EventId = 132, Level = LogLevel.Error, Message = "Slot {Slot} could not be settled")]
     private partial void LogSettlementFailed(Exception ex, long slot);

@@ -1,0 +1,231 @@
+using System.Numerics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace P2PEnergy.Ledger;
+
+/// <summary>What the chain settler has done.</summary>
+public sealed record ChainSettlerStats
+{
+    public long SlotsQueued { get; init; }
+
+    public long SlotsSettled { get; init; }
+
+    /// <summary>Slots found settled on chain already (an earlier attempt landed).</summary>
+    public long SlotsFoundOnChain { get; init; }
+
+    /// <summary>Deposits made to bring an account up to its minimum balance.</summary>
+    public long Deposits { get; init; }
+
+    public long GasUsed { get; init; }
+
+    public long Retries { get; init; }
+
+    /// <summary>Times a settlement waited because some of its lots were not on chain yet (the recorder is behind).</summary>
+    public long WaitsForLots { get; init; }
+
+    public string? LastError { get; init; }
+}
+
+/// <summary>
+/// Puts each settled slot on chain (EnergyLedger.settleSlot) and tops up deposits, one transaction at a time from
+/// its own operator key (its nonces never race the recorder's or the root committer's).
+/// </summary>
+/// <remarks>
+/// A slot is settled on chain only when every one of its lots is recorded: the lots are read back from the chain
+/// (LotRecorded of the slot, in recording order, which is what the contract's running hash covers) and must equal
+/// the exchange's lots field by field. Lots missing on chain: wait for the recorder (retried with backoff). A lot
+/// on chain that the exchange does not have, or with other fields: an exchange/chain difference, logged as an
+/// error and never settled over. Idempotent: a slot found settled on chain is done (the auditor compares what is
+/// there). Deposits top an account up to a minimum (read the balance, deposit the difference), so a retry after
+/// an unknown outcome never credits twice. Nothing queued is dropped while the process runs.
+/// </remarks>
+public sealed class ChainSettler
+{
+    private abstract record Work;
+
+    private sealed record SettleWork(SlotSettlementOrder Order, IReadOnlyList<Lot> Lots) : Work;
+
+    private sealed record DepositWork(Address Account, BigInteger Minimum) : Work;
+
+    private readonly EnergyLedgerContract _contract;
+    private readonly EthKey _key;
+    private readonly ulong _fromBlock;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>();
+    private readonly Lock _statsLock = new();
+    private ChainSettlerStats _stats = new();
+    private long _pending;
+
+    /// <param name="fromBlock">The ledger's deployment block: where reading its events starts.</param>
+    public ChainSettler(EnergyLedgerContract contract, EthKey key, ulong fromBlock, ILogger<ChainSettler>? logger = null, TimeProvider? time = null)
+    {
+        _contract = contract ?? throw new ArgumentNullException(nameof(contract));
+        _key = key ?? throw new ArgumentNullException(nameof(key));
+        _fromBlock = fromBlock;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public Address Settler => _key.Address;
+
+    public ChainSettlerStats Stats
+    {
+        get { lock (_statsLock) return _stats; }
+    }
+
+    /// <summary>Work queued and not done yet.</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Queues a settled slot with the exchange's lots of that slot (never blocks).</summary>
+    public void EnqueueSettlement(SlotSettlementOrder order, IReadOnlyList<Lot> lots)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(lots);
+        if (lots.Any(l => l.Slot != order.Slot)) throw new ArgumentException($"Every lot must be of slot {order.Slot}.", nameof(lots));
+        if (order.Flows.Select(f => f.LotId).Order().SequenceEqual(lots.Select(l => l.LotId).Order()) is false)
+            throw new ArgumentException("The order's flows must name exactly the given lots.", nameof(order));
+        Interlocked.Increment(ref _pending);
+        Update(s => s with { SlotsQueued = s.SlotsQueued + 1 });
+        _queue.Writer.TryWrite(new SettleWork(order, lots.ToArray()));
+    }
+
+    /// <summary>Queues a top-up: the account's balance is brought up to <paramref name="minimum"/> units (never blocks).</summary>
+    public void EnqueueDeposit(Address account, BigInteger minimum)
+    {
+        if (account == Address.Zero) throw new ArgumentException("Deposits go to an account, not the zero address.", nameof(account));
+        if (minimum <= 0) throw new ArgumentOutOfRangeException(nameof(minimum), minimum, "A minimum balance is positive.");
+        Interlocked.Increment(ref _pending);
+        _queue.Writer.TryWrite(new DepositWork(account, minimum));
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _logger.LogInformation("Chain settler started: ledger {Ledger}, settler {Settler}.", _contract.Address, _key.Address);
+        try
+        {
+            await foreach (var work in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await WithRetriesAsync(work, cancellationToken).ConfigureAwait(false);
+                Interlocked.Decrement(ref _pending);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("Chain settler stopped: {Stats}", Stats);
+        }
+    }
+
+    private async Task WithRetriesAsync(Work work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            string? problem;
+            try
+            {
+                problem = work switch
+                {
+                    SettleWork s => await SettleAsync(s, cancellationToken).ConfigureAwait(false),
+                    DepositWork d => await DepositAsync(d, cancellationToken).ConfigureAwait(false),
+                    _ => throw new InvalidOperationException(work.GetType().Name),
+                };
+                if (problem is null) return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (LedgerRevertException e) when (e.Error is LedgerError.SlotAlreadySettled)
+            {
+                // Settled between our check and our transaction (an earlier attempt landed late): done.
+                Update(s => s with { SlotsFoundOnChain = s.SlotsFoundOnChain + 1 });
+                return;
+            }
+            catch (Exception e)
+            {
+                problem = e.Message;
+                Update(s => s with { LastError = e.Message });
+                _logger.LogWarning("Chain settlement work {Work} failed (attempt {Attempt}): {Reason}", Describe(work), attempt, e.Message);
+            }
+            var delay = TimeSpan.FromTicks((long)Math.Min(InitialBackoff.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)), MaxBackoff.Ticks));
+            Update(s => s with { Retries = s.Retries + 1 });
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(Work work) => work switch
+    {
+        SettleWork s => $"settle slot {s.Order.Slot}",
+        DepositWork d => $"deposit to {d.Account}",
+        _ => work.GetType().Name,
+    };
+
+    /// <returns>null when done; else why it must wait (retried).</returns>
+    private async Task<string?> SettleAsync(SettleWork work, CancellationToken cancellationToken)
+    {
+        var slot = work.Order.Slot;
+        if (await _contract.IsSettledAsync(slot, null, cancellationToken).ConfigureAwait(false))
+        {
+            Update(s => s with { SlotsFoundOnChain = s.SlotsFoundOnChain + 1 });
+            _logger.LogInformation("Slot {Slot} is settled on chain already.", slot);
+            return null;
+        }
+        var onChain = await _contract.GetRecordedLotsAsync(_fromBlock, null, slot, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var differences = Compare(work.Lots, onChain.Select(r => r.Lot).ToArray(), out int missing);
+        if (differences.Count > 0)
+        {
+            var message = $"slot {slot}: the chain's lots differ from the exchange's, not settled: {string.Join("; ", differences)}";
+            _logger.LogError("{Message}", message);
+            Update(s => s with { LastError = message });
+            return message;
+        }
+        if (missing > 0)
+        {
+            Update(s => s with { WaitsForLots = s.WaitsForLots + 1 });
+            return $"slot {slot}: {missing} lots not on chain yet";
+        }
+        var receipt = await _contract.SettleSlotAsync(_key, work.Order, onChain.Select(r => r.Lot).ToArray(), cancellationToken).ConfigureAwait(false);
+        Update(s => s with { SlotsSettled = s.SlotsSettled + 1, GasUsed = s.GasUsed + (long)receipt.GasUsed });
+        _logger.LogInformation(
+            "Slot {Slot} settled on chain: {Lots} lots, {Parties} parties, {Gas} gas, block {Block}.",
+            slot, work.Lots.Count, work.Order.Parties.Count, receipt.GasUsed, receipt.BlockNumber);
+        return null;
+    }
+
+    /// <summary>Lots on chain that the exchange does not have or has with other fields; <paramref name="missing"/>: the exchange's lots not on chain.</summary>
+    public static IReadOnlyList<string> Compare(IReadOnlyList<Lot> exchange, IReadOnlyList<Lot> chain, out int missing)
+    {
+        var ours = exchange.ToDictionary(l => l.LotId);
+        var differences = new List<string>();
+        var seen = new HashSet<long>();
+        foreach (var lot in chain)
+        {
+            seen.Add(lot.LotId);
+            if (!ours.TryGetValue(lot.LotId, out var mine)) differences.Add($"lot {lot.LotId} is on chain but not in the exchange");
+            else if (mine != lot) differences.Add($"lot {lot.LotId} differs: exchange {mine}, chain {lot}");
+        }
+        missing = exchange.Count(l => !seen.Contains(l.LotId));
+        return differences;
+    }
+
+    private async Task<string?> DepositAsync(DepositWork work, CancellationToken cancellationToken)
+    {
+        var balance = await _contract.BalanceOfAsync(work.Account, null, cancellationToken).ConfigureAwait(false);
+        if (balance >= work.Minimum) return null;
+        var receipt = await _contract.DepositAsync(_key, work.Account, work.Minimum - balance, cancellationToken).ConfigureAwait(false);
+        Update(s => s with { Deposits = s.Deposits + 1, GasUsed = s.GasUsed + (long)receipt.GasUsed });
+        _logger.LogInformation("Deposited {Amount} units to {Account}.", work.Minimum - balance, work.Account);
+        return null;
+    }
+
+    private void Update(Func<ChainSettlerStats, ChainSettlerStats> change)
+    {
+        lock (_statsLock) _stats = change(_stats);
+    }
+}
