@@ -1,8 +1,13 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using P2PEnergy.Ethereum;
 using P2PEnergy.Ledger;
+using P2PEnergy.Ledger.Audit;
+using Api = P2PEnergy.Exchange.Protos.V1;
 using Lot = P2PEnergy.Exchange.Lot;
 using ParticipantAddress = P2PEnergy.Exchange.Address;
 
@@ -15,10 +20,13 @@ internal static class LedgerCli
 
         Commands:
           deploy  --rpc URL --key HEX --operator ADDRESS --out FILE [--admin ADDRESS] [--artifact FILE]
+                  [--grid-operator ADDRESS]
                   Deploys EnergyLedger from the compiled artifact (default: found upwards from here at
                   contracts/artifacts/contracts/EnergyLedger.sol/EnergyLedger.json), signed by --key; the admin
                   is the key's address unless --admin is given. Writes the deployment file (chain id, ledger,
                   admin, operator, deploy block, transaction, time) that the other processes read.
+                  --grid-operator: then, as the admin (--key; not with another --admin), sets the account that
+                  receives wheeling and retail money and pays buy-back in settlements (setGridOperator).
           operator --rpc URL --key HEX --deployment FILE --address ADDRESS [--disable]
                   As the ledger's admin (--key), lets ADDRESS record (e.g. a second operator key that commits
                   the slots' order roots), or stops it with --disable.
@@ -28,9 +36,21 @@ internal static class LedgerCli
                   Runs the recorder on its own: records the lots of a JSON-lines file (one lot object a line,
                   members as in `lots --json`) with the operator key, retrying until every lot is on chain;
                   lots already on chain are skipped. Ctrl+C stops it.
+          deposit --rpc URL --key HEX --deployment FILE --to ADDRESS[,ADDRESS...] --amount-jpy N
+                  As an operator (--key), credits N JPY paid in off chain to each account (settlement token,
+                  1 JPY = 100000 units; N may have up to 5 decimals) and prints each balance after.
+          audit   --rpc URL (--ledger ADDRESS [--from-block N] | --deployment FILE) [--exchange URL] [--json]
+                  Rebuilds lots, settlements and balances from the ledger's events alone and checks every
+                  invariant (docs/settlement-rules.md; each settled slot is settled again with the settlement
+                  engine). Prints each participant's statement and the slots, then "audit passed: ..." (exit 0),
+                  or every discrepancy and "audit failed: ..." (exit 1). --from-block: where the ledger's events
+                  start (its deploy block or earlier; default 0, or the deploy block of --deployment).
+                  --exchange: also compares with every lot of the exchange at URL (ExchangeService.GetLots,
+                  all pages, no slot filter): a lot missing on chain, unknown to the exchange or different is a
+                  discrepancy (lots still in the recorder's outbox show as missing on chain).
 
         Options:
-          --json  (lots) one JSON object a line instead of a table
+          --json  (lots) one JSON object a line instead of a table; (audit) the report as one JSON document
           -h, --help
         """;
 
@@ -56,6 +76,8 @@ internal static class LedgerCli
                 "lots" => await LotsAsync(options, cts.Token),
                 "operator" => await OperatorAsync(options, cts.Token),
                 "record" => await RecordAsync(options, cts.Token),
+                "deposit" => await DepositAsync(options, cts.Token),
+                "audit" => await AuditAsync(options, cts.Token),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -67,6 +89,11 @@ internal static class LedgerCli
         catch (Exception e) when (e is JsonRpcException or JsonRpcTransportException or LedgerRevertException or LedgerUnavailableException or IOException or FormatException)
         {
             Console.Error.WriteLine($"p2penergy-ledger: {e.Message}");
+            return 1;
+        }
+        catch (RpcException e)
+        {
+            Console.Error.WriteLine($"p2penergy-ledger: the exchange's GetLots failed: {e.StatusCode}: {e.Status.Detail}");
             return 1;
         }
     }
@@ -83,13 +110,133 @@ internal static class LedgerCli
         var key = EthKey.FromHex(o.Required("key"));
         var @operator = Address.Parse(o.Required("operator"));
         Address? admin = o.Optional("admin") is { } a ? Address.Parse(a) : null;
+        Address? gridOperator = o.Optional("grid-operator") is { } g ? Address.Parse(g) : null;
+        if (gridOperator is not null && admin is { } other && other != key.Address)
+        {
+            throw new UsageException("--grid-operator is set by the admin's key: leave out --admin, or set it later with that admin's key");
+        }
         var output = o.Required("out");
         using var client = Client(o);
         var deployment = await Deployer.DeployToFileAsync(client, key, admin, @operator, EnergyLedgerArtifact.Load(artifactPath), output, cancellationToken: ct);
         Console.WriteLine($"EnergyLedger deployed at {deployment.Ledger} on chain {deployment.ChainId} (block {deployment.DeployBlock}, tx {deployment.TransactionHash}); admin {deployment.Admin}, operator {deployment.Operator}.");
         Console.WriteLine($"Deployment written to {Path.GetFullPath(output)}.");
+        if (gridOperator is { } grid)
+        {
+            var contract = new EnergyLedgerContract(client, deployment);
+            var receipt = await contract.SetGridOperatorAsync(key, grid, ct);
+            Console.WriteLine($"Grid operator {await contract.GridOperatorAsync(ct)} (block {receipt.BlockNumber}).");
+        }
         return 0;
     }
+
+    private static async Task<int> DepositAsync(Options o, CancellationToken ct)
+    {
+        var deployment = LedgerDeployment.Load(o.Required("deployment"));
+        var key = EthKey.FromHex(o.Required("key"));
+        var accounts = o.Required("to").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Address.Parse).ToArray();
+        if (accounts.Length == 0) throw new UsageException("--to needs at least one address");
+        var units = DepositUnits(o.Required("amount-jpy"));
+        using var client = Client(o);
+        var contract = new EnergyLedgerContract(client, deployment);
+        foreach (var account in accounts)
+        {
+            var receipt = await contract.DepositAsync(key, account, units, ct);
+            var balance = await contract.BalanceOfAsync(account, cancellationToken: ct);
+            Console.WriteLine($"{account}: deposited {JpyText.Exact(units)} JPY (block {receipt.BlockNumber}); balance {JpyText.Exact(balance)} JPY ({balance} units).");
+        }
+        return 0;
+    }
+
+    /// <summary>JPY as typed (up to 5 decimals, the token's) in token units of 1e-5 JPY; no rounding: more decimals are refused.</summary>
+    private static BigInteger DepositUnits(string jpy)
+    {
+        if (!decimal.TryParse(jpy, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
+        {
+            throw new UsageException($"--amount-jpy must be a positive amount of JPY, not '{jpy}'");
+        }
+        var units = amount * JpyText.UnitsPerYen;
+        if (units != decimal.Truncate(units))
+        {
+            throw new UsageException($"--amount-jpy {jpy} has more than 5 decimals (the token's unit is 0.00001 JPY)");
+        }
+        return new BigInteger(units);
+    }
+
+    private static async Task<int> AuditAsync(Options o, CancellationToken ct)
+    {
+        Address ledger;
+        ulong fromBlock;
+        if (o.Optional("deployment") is { } file)
+        {
+            if (o.Optional("ledger") is not null) throw new UsageException("give --ledger or --deployment, not both");
+            var deployment = LedgerDeployment.Load(file);
+            ledger = deployment.Ledger;
+            fromBlock = o.Optional("from-block") is { } f ? ParseBlock(f) : deployment.DeployBlock;
+        }
+        else
+        {
+            ledger = Address.Parse(o.Required("ledger"));
+            fromBlock = o.Optional("from-block") is { } f ? ParseBlock(f) : 0;
+        }
+        var json = o.Flag("json");
+        IReadOnlyList<Lot>? exchangeLots = null;
+        if (o.Optional("exchange") is { } exchange)
+        {
+            if (!Uri.TryCreate(exchange, UriKind.Absolute, out var url)) throw new UsageException($"--exchange must be a URL, not '{exchange}'");
+            exchangeLots = await ExchangeLotsAsync(url, ct);
+            // Said on stderr so that --json keeps stdout one document.
+            Console.Error.WriteLine($"Read {exchangeLots.Count} lots from the exchange at {url} (ExchangeService.GetLots, every page, no slot filter).");
+        }
+        using var client = Client(o);
+        var report = await new LedgerAuditor(client, ledger, fromBlock).AuditAsync(exchangeLots, ct);
+        if (json)
+        {
+            Console.WriteLine(AuditReportWriter.ToJson(report));
+        }
+        else
+        {
+            AuditReportWriter.WriteText(report, Console.Out);
+        }
+        return report.Passed ? 0 : 1;
+    }
+
+    private static ulong ParseBlock(string text) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var block)
+            ? block
+            : throw new UsageException($"--from-block must be a block number, not '{text}'");
+
+    /// <summary>Every lot of the exchange: GetLots lists all slots when no slot is given, in lot-id order, paged.</summary>
+    private static async Task<IReadOnlyList<Lot>> ExchangeLotsAsync(Uri url, CancellationToken ct)
+    {
+        using var channel = GrpcChannel.ForAddress(url);
+        var exchange = new Api.ExchangeService.ExchangeServiceClient(channel);
+        var lots = new List<Lot>();
+        var token = string.Empty;
+        do
+        {
+            var page = await exchange.GetLotsAsync(new Api.GetLotsRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct);
+            lots.AddRange(page.Lots.Select(FromWire));
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+        return lots;
+    }
+
+    private static Lot FromWire(Api.Lot l) => new(
+        l.LotId, l.Slot, ParticipantAddress.Parse(l.Seller), ParticipantAddress.Parse(l.Buyer), l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks,
+        l.Product switch
+        {
+            Api.Product.Standard => P2PEnergy.Exchange.Product.Standard,
+            Api.Product.Green => P2PEnergy.Exchange.Product.Green,
+            _ => throw new FormatException($"the exchange's lot {l.LotId} has no product ({l.Product})"),
+        },
+        l.Source switch
+        {
+            Api.EnergySource.Mixed => P2PEnergy.Exchange.EnergySource.Mixed,
+            Api.EnergySource.Renewable => P2PEnergy.Exchange.EnergySource.Renewable,
+            _ => throw new FormatException($"the exchange's lot {l.LotId} has no source ({l.Source})"),
+        },
+        l.SellOrderId, l.BuyOrderId);
 
     private static async Task<int> OperatorAsync(Options o, CancellationToken ct)
     {
