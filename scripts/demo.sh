@@ -67,6 +67,11 @@ operator_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 operator_address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 committer_key=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
 committer_address=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
+# #3 a third operator key that puts settled slots on chain and credits the demo's deposits; #4 the grid
+# operator's account (wheeling and retail in, buy-back out).
+settler_key=0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
+settler_address=0x90F79bf6EB2c4f870365E785982E1f101E93b906
+grid_operator_address=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65
 
 chain_port=$(free_port)
 chain_url="http://127.0.0.1:$chain_port"
@@ -78,8 +83,9 @@ wait_for_log "$chain_log" "Started HTTP" "${pids[-1]}" "the Hardhat node"
 
 deployment="$out/deployment.json"
 echo "== deploying EnergyLedger"
-dotnet "$ledger_cli" deploy --rpc "$chain_url" --key "$admin_key" --operator "$operator_address" --out "$deployment"
+dotnet "$ledger_cli" deploy --rpc "$chain_url" --key "$admin_key" --operator "$operator_address" --grid-operator "$grid_operator_address" --out "$deployment"
 dotnet "$ledger_cli" operator --rpc "$chain_url" --key "$admin_key" --deployment "$deployment" --address "$committer_address"
+dotnet "$ledger_cli" operator --rpc "$chain_url" --key "$admin_key" --deployment "$deployment" --address "$settler_address"
 ledger_address=$(sed -n 's/.*"ledger": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$deployment")
 chain_id=$(sed -n 's/.*"chainId": *\([0-9]*\).*/\1/p' "$deployment")
 
@@ -99,6 +105,8 @@ dotnet "$server_bin/P2PEnergy.Exchange.Server.dll" \
   --Ledger:DeploymentFile="$deployment" \
   --Ledger:OperatorKey="$operator_key" \
   --Ledger:RootCommitterKey="$committer_key" \
+  --Ledger:SettlerKey="$settler_key" \
+  --Ledger:DepositJpy=10000 \
   >"$exchange_log" 2>&1 &
 pids+=($!)
 wait_for_log "$exchange_log" "Now listening on: http://127.0.0.1:" "${pids[-1]}" "the exchange"
@@ -111,3 +119,7 @@ dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dl
 echo
 echo "== the lots as the chain has them (LotRecorded events of $ledger_address, read by p2penergy-ledger)"
 dotnet "$ledger_cli" lots --rpc "$chain_url" --deployment "$deployment"
+
+echo
+echo "== audit: lots, settlements and balances rebuilt from the chain's events alone, compared with the exchange's lots"
+dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --exchange "$url"
