@@ -162,6 +162,23 @@ public sealed class SettlementToChainTests(HardhatNodeFixture chain) : IAsyncLif
         // Settlement moved money, it created none: deposits only (4 participants and the grid operator).
         Assert.Equal(5 * Deposit, await contract.TotalSupplyAsync(cancellationToken: Ct));
 
+        // The auditor, from the chain alone plus the exchange's lots, finds everything consistent, and its statements
+        // (re-settled from chain data by the engine) carry the exchange's nets.
+        var exchangeCoreLots = (await _host.Exchange.GetLotsAsync(new GetLotsRequest { PageSize = 1000 }, cancellationToken: Ct)).Lots.Select(ToCore).ToArray();
+        var audit = await new P2PEnergy.Ledger.Audit.LedgerAuditor(chain.Client, _ledger.Deployment.Ledger, _ledger.Deployment.DeployBlock).AuditAsync(exchangeCoreLots, Ct);
+        Assert.True(audit.Passed, string.Join("\n", audit.Discrepancies.Select(d => d.Message)));
+        foreach (var bill in settlement.Bills)
+        {
+            var statement = audit.StatementOf(ParticipantAddress.Parse(bill.Participant));
+            Assert.NotNull(statement);
+            Assert.Equal(bill.Net, Assert.Single(statement.Lines).Bill.Net);
+        }
+        // The exchange's lots with one changed: the auditor names that lot.
+        var tampered = exchangeCoreLots.Select(l => l.LotId == exchangeCoreLots[0].LotId ? l with { EnergyWh = l.EnergyWh + 100 } : l).ToArray();
+        var tamperedAudit = await new P2PEnergy.Ledger.Audit.LedgerAuditor(chain.Client, _ledger.Deployment.Ledger, _ledger.Deployment.DeployBlock).AuditAsync(tampered, Ct);
+        Assert.False(tamperedAudit.Passed);
+        Assert.Contains(tamperedAudit.Discrepancies, d => d.LotId == exchangeCoreLots[0].LotId);
+
         // A second settlement of the slot is refused by the contract.
         var exchangeLots = (await contract.GetRecordedLotsAsync(_ledger.Deployment.DeployBlock, slot: Slot, cancellationToken: Ct)).Select(r => r.Lot).ToArray();
         var again = new SlotSettlementOrder(Slot, exchangeLots.Select(l => new LotFlow(l.LotId, 0, 0)).ToArray(),
@@ -169,6 +186,10 @@ public sealed class SettlementToChainTests(HardhatNodeFixture chain) : IAsyncLif
         var refused = await Assert.ThrowsAsync<LedgerRevertException>(() => contract.SettleSlotAsync(FreshLedger.SettlerKey, again, exchangeLots, Ct));
         Assert.Equal(new LedgerError.SlotAlreadySettled((ulong)Slot), refused.Error);
     }
+
+    private static CoreLot ToCore(Lot l) => new(
+        l.LotId, l.Slot, ParticipantAddress.Parse(l.Seller), ParticipantAddress.Parse(l.Buyer), l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks,
+        (P2PEnergy.Exchange.Product)(int)l.Product, (P2PEnergy.Exchange.EnergySource)(int)l.Source, l.SellOrderId, l.BuyOrderId);
 
     [Fact]
     public async Task The_contract_refuses_a_settlement_above_the_contracted_energy_and_lots_that_were_not_recorded()
