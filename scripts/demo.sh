@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job. On 127.0.0.1 only: installs the contracts' npm packages and compiles them offline, starts a
 # Hardhat node, deploys the EnergyLedger contract with our own Ethereum client, starts the exchange's gRPC
-# server (simulated clock, lots recorded on the chain by its lot recorder), runs a short scripted trading
-# session against it over gRPC (signed orders, both mechanisms), waits until every lot is on chain, reads
-# the lots back from the chain's events, and stops everything it started, also on Ctrl+C or failure.
-# Logs and the deployment file go to out/demo/.
+# server (simulated clock; lots, order roots and settlements recorded on the chain), runs one Higashi-Fuji
+# community day through it over gRPC (P2PEnergy.Simulator day: agents' signed orders, meters' signed readings,
+# settlement), prints the report, audits the ledger from the chain alone against the exchange's lots, and
+# stops everything it started, also on Ctrl+C or failure. Files go to out/demo/ (report in out/demo/day/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -89,7 +89,8 @@ dotnet "$ledger_cli" operator --rpc "$chain_url" --key "$admin_key" --deployment
 ledger_address=$(sed -n 's/.*"ledger": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$deployment")
 chain_id=$(sed -n 's/.*"chainId": *\([0-9]*\).*/\1/p' "$deployment")
 
-# The simulated day starts at 11:00 JST (02:00 UTC) on 2026-06-01: midday PV surplus.
+# The exchange's simulated clock starts at 11:00 JST on 2026-06-01; the community day (higashi-fuji.json)
+# is 2026-06-02, and the simulator drives the clock through it.
 start_unix=1780279200
 server_bin="$root/src/Exchange/P2PEnergy.Exchange.Server/bin/Release/net10.0"
 exchange_log="$out/exchange.log"
@@ -114,12 +115,15 @@ url=$(sed -n 's/.*Now listening on: \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$e
 echo "== exchange listening on $url"
 echo
 
-dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll scripted --exchange "$url"
+# One Higashi-Fuji day (seed 004: 1 office, 20 homes of which 4 with batteries, 9 PHEVs) through the exchange:
+# agents' signed orders, call auction per slot, meters' signed readings, settlement on chain, report.
+dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll day --exchange "$url" --out "$out/day"
 
-echo
-echo "== the lots as the chain has them (LotRecorded events of $ledger_address, read by p2penergy-ledger)"
-dotnet "$ledger_cli" lots --rpc "$chain_url" --deployment "$deployment"
 
 echo
 echo "== audit: lots, settlements and balances rebuilt from the chain's events alone, compared with the exchange's lots"
-dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --exchange "$url"
+dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --exchange "$url" | tee "$out/audit.txt"
+audit_rc=${PIPESTATUS[0]}
+echo
+echo "== files: report ${out#$root/}/day/report.md (CSV and PNG plots beside it), audit ${out#$root/}/audit.txt, logs ${out#$root/}/*.log"
+exit "$audit_rc"

@@ -66,6 +66,16 @@ public class RenderingTests
     }
 
     [Fact]
+    public void An_audit_that_did_not_run_here_is_neither_passed_nor_failed()
+    {
+        var notRun = Sample.Result() with { Chain = Sample.Chain with { Audit = AuditResult.NotRun("audited by a separate step") } };
+        var text = CommunityReport.Build(notRun).RenderText();
+        Assert.Contains("Audit                         not run here (audited by a separate step)", text);
+        Assert.DoesNotContain("FAILED", text);
+        Assert.DoesNotContain("Audit                         passed", text);
+    }
+
+    [Fact]
     public void Markdown_has_the_pilot_its_sources_and_the_differences()
     {
         var md = report.RenderMarkdown();

@@ -216,6 +216,12 @@ public sealed record GasUsed(long Recording, long OrderRoots, long Settlement)
 public sealed record AuditResult(bool Passed, IReadOnlyList<string> Discrepancies)
 {
     public static AuditResult Clean { get; } = new(true, []);
+
+    /// <summary>Why no audit is part of this report (e.g. the ledger is audited by a separate step); null when one ran.</summary>
+    public string? NotRunReason { get; init; }
+
+    /// <summary>No audit ran as part of the run: the report says so and why, never "passed" or "failed".</summary>
+    public static AuditResult NotRun(string reason) => new(false, []) { NotRunReason = reason };
 }
 
 /// <summary>What went on chain.</summary>

@@ -97,7 +97,7 @@ public static class ReportText
     }
 
     public static string AuditVerdict(AuditResult audit) =>
-        audit.Passed ? "passed" : $"FAILED ({audit.Discrepancies.Count} discrepanc{(audit.Discrepancies.Count == 1 ? "y" : "ies")})";
+        audit.NotRunReason is { } reason ? $"not run here ({reason})" : audit.Passed ? "passed" : $"FAILED ({audit.Discrepancies.Count} discrepanc{(audit.Discrepancies.Count == 1 ? "y" : "ies")})";
 
     private static IEnumerable<string> Heading(CommunityReport report)
     {

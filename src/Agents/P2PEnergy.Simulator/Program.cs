@@ -1,13 +1,17 @@
 using P2PEnergy.Simulator;
+using P2PEnergy.Simulator.Day;
 
-// The P2P Energy demo client. Until the community simulator exists, `scripted` runs a short trading
-// session against a running exchange over gRPC and prints the lots.
+// The P2P Energy community simulator, a gRPC client of the exchange:
+//   P2PEnergy.Simulator day --exchange http://127.0.0.1:5080 [--scenario higashi-fuji] [--seed 1] …
 //   P2PEnergy.Simulator scripted --exchange http://127.0.0.1:5080 [--admin-token TOKEN]
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine("""
-        usage: P2PEnergy.Simulator scripted --exchange URL [--admin-token TOKEN]
+        usage: P2PEnergy.Simulator day --exchange URL [options]   (day --help for the options)
+               P2PEnergy.Simulator scripted --exchange URL [--admin-token TOKEN]
 
+          day        run a community's day(s) through the exchange: agents trade every slot, meters
+                     report, slots settle; writes result.json and prints a summary.
           scripted   register a small community, trade one continuous slot and one call-auction
                      slot through the exchange's gRPC API, close the gates and print the lots.
                      The exchange must run on its simulated clock (Exchange:Clock=simulated).
@@ -27,6 +31,20 @@ string? Option(string name)
 
 switch (args[0])
 {
+    case "day":
+        using (var cts = new CancellationTokenSource())
+        {
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+            try
+            {
+                return await DayCommand.RunAsync(args[1..], cts.Token);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("day: cancelled");
+                return 130;
+            }
+        }
     case "scripted":
         var url = Option("--exchange");
         if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri))

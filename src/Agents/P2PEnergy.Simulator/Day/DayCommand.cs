@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Net.Client;
+using P2PEnergy.Exchange.Protos.V1;
+using Spectre.Console;
+
+namespace P2PEnergy.Simulator.Day;
+
+/// <summary>The `day` command: options, the run, result.json, a summary.</summary>
+public static class DayCommand
+{
+    public const string Usage = """
+        usage: P2PEnergy.Simulator day --exchange URL [options]
+
+          day        run a community's day(s) through the exchange over gRPC: agents trade every slot,
+                     meters report signed readings, slots are sealed and settled; waits for the ledger,
+                     writes result.json and prints a summary. The exchange must run on its simulated clock.
+
+        options:
+          --exchange URL        the exchange's gRPC address (h2c), e.g. http://127.0.0.1:5080 (required)
+          --scenario FILE|NAME  a scenario file, or a bundled one: higashi-fuji (default), small
+          --days N              local days to run, 1 … 366 (default 1)
+          --seed N              seed of weather, loads and keys (default 1)
+          --mechanism M         call-auction (default) or continuous
+          --scale N             multiply the homes (and their batteries and PHEVs) by N (default: the scenario's)
+          --start-date D        YYYY-MM-DD or next (default: the scenario's startDate)
+          --slots N             run only the first N slots (quick runs)
+          --out DIR             output folder (default out/day)
+          --admin-token TOKEN   the operator token, when the exchange requires one
+          --ledger-timeout S    seconds to wait for the ledger to catch up at the end (default 120)
+          --no-progress         no progress bar (also off when the output is redirected)
+        """;
+
+    /// <summary>Parsed options, or an error message naming the option.</summary>
+    public sealed record Parsed(Uri Exchange, string Scenario, int? Scale, string Out, bool Progress, DayOptions Options);
+
+    public static Parsed Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var progress = true;
+        string[] known = ["--exchange", "--scenario", "--days", "--seed", "--mechanism", "--scale", "--start-date", "--slots", "--out", "--admin-token", "--ledger-timeout"];
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            if (a == "--no-progress") { progress = false; continue; }
+            if (!known.Contains(a)) throw new DayRunException($"unknown option '{a}' (see day --help)");
+            if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) throw new DayRunException($"{a} needs a value");
+            values[a] = args[++i];
+        }
+        if (!values.TryGetValue("--exchange", out var url)) throw new DayRunException("--exchange URL is required (e.g. http://127.0.0.1:5080)");
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            throw new DayRunException($"--exchange: '{url}' is not an http(s) URL");
+
+        int? Int(string name, int min, int max)
+        {
+            if (!values.TryGetValue(name, out var v)) return null;
+            if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
+                throw new DayRunException($"{name}: expected a whole number {min} … {max}, got '{v}'");
+            return n;
+        }
+        ulong seed = 1;
+        if (values.TryGetValue("--seed", out var seedText) && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
+            throw new DayRunException($"--seed: expected a whole number ≥ 0, got '{seedText}'");
+        var mechanism = values.GetValueOrDefault("--mechanism", "call-auction") switch
+        {
+            "call-auction" => Mechanism.CallAuction,
+            "continuous" => Mechanism.Continuous,
+            var m => throw new DayRunException($"--mechanism: expected call-auction or continuous, got '{m}'"),
+        };
+        var start = values.GetValueOrDefault("--start-date");
+        if (start is not null && start != "next" && !DateOnly.TryParseExact(start, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+            throw new DayRunException($"--start-date: expected YYYY-MM-DD or next, got '{start}'");
+        return new Parsed(uri, values.GetValueOrDefault("--scenario", "higashi-fuji"), Int("--scale", 1, 100_000), values.GetValueOrDefault("--out", Path.Combine("out", "day")),
+            progress && !Console.IsOutputRedirected, new DayOptions
+            {
+                Seed = seed,
+                Days = Int("--days", 1, 366) ?? 1,
+                Mechanism = mechanism,
+                StartDate = start,
+                MaxSlots = Int("--slots", 1, 1_000_000),
+                AdminToken = values.GetValueOrDefault("--admin-token"),
+                LedgerTimeout = TimeSpan.FromSeconds(Int("--ledger-timeout", 1, 86_400) ?? 120),
+            });
+    }
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        Parsed parsed;
+        Scenario scenario;
+        try
+        {
+            parsed = Parse(args);
+            scenario = ScenarioLoader.Load(parsed.Scenario, parsed.Scale);
+        }
+        catch (Exception e) when (e is DayRunException or ScenarioException)
+        {
+            Console.Error.WriteLine($"day: {e.Message}");
+            return 2;
+        }
+
+        var watch = Stopwatch.StartNew();
+        DayResult result;
+        try
+        {
+            using var channel = GrpcChannel.ForAddress(parsed.Exchange, new GrpcChannelOptions { MaxReceiveMessageSize = null });
+            if (parsed.Progress)
+            {
+                DayResult? r = null;
+                await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var progress = new SpectreProgress(ctx, scenario.Name);
+                        r = await CommunityDay.RunAsync(channel, scenario, parsed.Options, progress, ct);
+                        progress.Finish();
+                    });
+                result = r!;
+            }
+            else
+            {
+                result = await CommunityDay.RunAsync(channel, scenario, parsed.Options, null, ct);
+            }
+        }
+        catch (DayRunException e)
+        {
+            Console.Error.WriteLine($"day: {e.Message}");
+            return 1;
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            Console.Error.WriteLine($"day: the exchange at {parsed.Exchange} did not answer: {e.StatusCode}: {e.Status.Detail}");
+            return 1;
+        }
+        var elapsed = watch.Elapsed;
+
+        Directory.CreateDirectory(parsed.Out);
+        var resultPath = Path.Combine(parsed.Out, "result.json");
+        await File.WriteAllTextAsync(resultPath, result.ToJson(), ct);
+        Console.Out.Write(Summary(result));
+        var reportOk = WriteReport(result, parsed.Out, parsed.Progress);
+        foreach (var w in result.Warnings.Take(20)) Console.Error.WriteLine($"warning: {w}");
+        if (result.Warnings.Count > 20) Console.Error.WriteLine($"warning: … and {result.Warnings.Count - 20} more (result.json)");
+        Console.Out.WriteLine($"{result.Run.SlotCount} slot(s) in {elapsed.TotalSeconds:0.0} s; result: {resultPath}");
+        if (!reportOk) return 1;
+        if (result.Checks.Violations > 0)
+        {
+            Console.Error.WriteLine($"day: {result.Checks.Violations} check(s) failed: see \"checks\" in {resultPath}");
+            return 1;
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// The community report (P2PEnergy.Report): tables printed (Spectre tables on a terminal, plain text when
+    /// redirected), report.md, CSV and plots written beside result.json. False when the report refused the input.
+    /// </summary>
+    public static bool WriteReport(DayResult result, string folder, bool terminal)
+    {
+        P2PEnergy.Report.CommunityReport report;
+        try
+        {
+            report = P2PEnergy.Report.CommunityReport.Build(ReportMapping.ToReportInput(result));
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"day: the report refused the result: {e.Message}");
+            return false;
+        }
+        if (terminal) P2PEnergy.Report.SpectreReport.Write(AnsiConsole.Console, report);
+        else Console.Out.Write(report.RenderText());
+        var files = report.WriteTo(folder);
+        Console.Out.WriteLine($"report: {files.Markdown} ({files.Csv.Count} CSV, {files.Plots.Count} plots in {files.Folder})");
+        return true;
+    }
+
+    /// <summary>A short plain-text summary: the community's totals against the grid-only baseline, the market, the chain.</summary>
+    public static string Summary(DayResult r)
+    {
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        var run = r.Run;
+        w.WriteLine($"{run.Scenario}: {r.Participants.Count} participants, {run.Days} day(s) from {run.StartDate}, {run.SlotCount} slot(s), {run.Mechanism}, seed {run.Seed}");
+        var lotWh = r.Lots.Sum(l => l.EnergyWh);
+        var renewable = r.Lots.Where(l => l.Source == "renewable").Sum(l => l.EnergyWh);
+        w.WriteLine($"market: {r.Lots.Count} lots, {Display.Wh(lotWh)} Wh traded ({(lotWh == 0 ? 0 : renewable * 100 / lotWh)} % renewable)");
+        foreach (var group in r.ParticipantSlots.GroupBy(p => p.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var ids = group.Select(p => p.Participant).ToHashSet(StringComparer.Ordinal);
+            var cost = group.Sum(p => -p.Net + p.PetrolMoney);
+            var baseCost = r.Baseline.Where(b => ids.Contains(b.Participant)).Sum(b => b.Cost);
+            w.WriteLine($"  {group.Key,-18} {ids.Count,5}: cost {Display.Yen(cost),12} JPY, grid only {Display.Yen(baseCost),12} JPY");
+        }
+        var total = r.ParticipantSlots.Sum(p => -p.Net + p.PetrolMoney);
+        var baseline = r.Baseline.Sum(b => b.Cost);
+        w.WriteLine($"  {"community",-18} {r.Participants.Count,5}: cost {Display.Yen(total),12} JPY, grid only {Display.Yen(baseline),12} JPY");
+        var c = r.Chain;
+        w.WriteLine(c.Enabled
+            ? $"chain {c.ChainId}: {c.LotsRecorded + c.LotsFoundOnChain} of {c.LotsMade} lots recorded in {c.Transactions} transaction(s), {c.GasUsed:N0} gas ({c.SettlementGasUsed:N0} for settlement), {c.RootsCommitted} order root(s), {c.SlotsSettledOnChain} slot(s) settled on chain"
+            : "chain: the exchange runs without a chain");
+        var k = r.Checks;
+        w.WriteLine($"checks: {k.Violations} failed (bids above retail {k.BidsAboveRetail}, asks below buy-back {k.AsksBelowBuyBack}, lots above retail {k.LotsAboveRetail}, below buy-back {k.LotsBelowBuyBack}, refused orders {k.OrdersRefused}, refused readings {k.ReadingsRefused}, unsettled slots {k.SlotsNotSettled}, not conserved {k.SlotsNotConserved})");
+        return w.ToString();
+    }
+
+    private sealed class SpectreProgress(ProgressContext ctx, string name) : IDayProgress
+    {
+        private ProgressTask? _task;
+        private readonly ProgressTask _phase = ctx.AddTask($"[grey]{Markup.Escape(name)}: connecting[/]", maxValue: 1);
+
+        public void Start(int slots)
+        {
+            _phase.Value = 1;
+            _phase.StopTask();
+            _task = ctx.AddTask($"{Markup.Escape(name)}", maxValue: slots);
+        }
+
+        public void SlotTraded(long slot, string localStart)
+        {
+            if (_task is null) return;
+            _task.Description = $"{Markup.Escape(name)} {Markup.Escape(localStart)}";
+            _task.Increment(1);
+        }
+
+        public void Phase(string what)
+        {
+            if (_task is null) _phase.Description = $"[grey]{Markup.Escape(name)}: {Markup.Escape(what)}[/]";
+            else _task.Description = $"{Markup.Escape(name)}: {Markup.Escape(what)}";
+        }
+
+        public void Finish() => _task?.StopTask();
+    }
+}
