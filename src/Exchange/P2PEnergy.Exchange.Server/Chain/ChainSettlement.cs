@@ -51,11 +51,14 @@ public sealed class SettlerClient(EthJsonRpcClient client) : IDisposable
 public sealed class ChainSettlementFeeder(
     IServiceProvider services, ChainSettler settler, Market market, LedgerOptions options, ILogger<ChainSettlementFeeder> logger) : BackgroundService
 {
+    private SlotSettler? _settler;
+
     private BigInteger Minimum => new BigInteger(options.DepositJpy) * ChainSettlementRegistration.UnitsPerJpy;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        services.GetRequiredService<SlotSettler>().Settled += OnSettled;
+        _settler = services.GetRequiredService<SlotSettler>();
+        _settler.Settled += OnSettled;
         if (options.DepositJpy > 0)
         {
             market.ParticipantRegistered += OnRegistered;
@@ -66,7 +69,8 @@ public sealed class ChainSettlementFeeder(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        services.GetRequiredService<SlotSettler>().Settled -= OnSettled;
+        // Stopping may follow a failed start, after the container is gone: touch only what StartAsync kept.
+        if (_settler is not null) _settler.Settled -= OnSettled;
         market.ParticipantRegistered -= OnRegistered;
         await base.StopAsync(cancellationToken);
     }
