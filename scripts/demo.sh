@@ -124,6 +124,11 @@ echo
 echo "== audit: lots, settlements and balances rebuilt from the chain's events alone, compared with the exchange's lots"
 dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --exchange "$url" | tee "$out/audit.txt"
 audit_rc=${PIPESTATUS[0]}
+# The report again, now with the audit's verdict (the auditor reads the chain alone, after the day).
+dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --json >"$out/audit.json" || true
+dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll report \
+  --result "$out/day/result.json" --audit "$out/audit.json" >"$out/report.txt" || true
+grep -E "^Audit " "$out/report.txt" || true
 echo
 echo "== files: report ${out#$root/}/day/report.md (CSV and PNG plots beside it), audit ${out#$root/}/audit.txt, logs ${out#$root/}/*.log"
 exit "$audit_rc"

@@ -8,10 +8,13 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine("""
         usage: P2PEnergy.Simulator day --exchange URL [options]   (day --help for the options)
+               P2PEnergy.Simulator report --result FILE --audit FILE [--out DIR]
                P2PEnergy.Simulator scripted --exchange URL [--admin-token TOKEN]
 
           day        run a community's day(s) through the exchange: agents trade every slot, meters
                      report, slots settle; writes result.json and prints a summary.
+          report     writes a finished day's report again (beside result.json unless --out) with the
+                     verdict of `p2penergy-ledger audit --json`; exit 1 when the audit failed.
           scripted   register a small community, trade one continuous slot and one call-auction
                      slot through the exchange's gRPC API, close the gates and print the lots.
                      The exchange must run on its simulated clock (Exchange:Clock=simulated).
@@ -45,6 +48,8 @@ switch (args[0])
                 return 130;
             }
         }
+    case "report":
+        return ReportCommand.Run(args[1..]);
     case "scripted":
         var url = Option("--exchange");
         if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri))

@@ -159,12 +159,12 @@ public static class DayCommand
     /// The community report (P2PEnergy.Report): tables printed (Spectre tables on a terminal, plain text when
     /// redirected), report.md, CSV and plots written beside result.json. False when the report refused the input.
     /// </summary>
-    public static bool WriteReport(DayResult result, string folder, bool terminal)
+    public static bool WriteReport(DayResult result, string folder, bool terminal, P2PEnergy.Report.AuditResult? audit = null)
     {
         P2PEnergy.Report.CommunityReport report;
         try
         {
-            report = P2PEnergy.Report.CommunityReport.Build(ReportMapping.ToReportInput(result));
+            report = P2PEnergy.Report.CommunityReport.Build(ReportMapping.ToReportInput(result, audit));
         }
         catch (ArgumentException e)
         {
@@ -232,5 +232,46 @@ public static class DayCommand
         }
 
         public void Finish() => _task?.StopTask();
+    }
+}
+
+/// <summary>
+/// `report --result FILE --audit FILE [--out DIR]`: writes the report of a finished day again, with the verdict of the
+/// ledger auditor (`p2penergy-ledger audit --json`), which runs on the chain alone after the day.
+/// </summary>
+public static class ReportCommand
+{
+    public static int Run(IReadOnlyList<string> args)
+    {
+        string? Option(string name)
+        {
+            for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
+            return null;
+        }
+        var resultFile = Option("--result");
+        var auditFile = Option("--audit");
+        if (resultFile is null || auditFile is null)
+        {
+            Console.Error.WriteLine("report: --result FILE (the day's result.json) and --audit FILE (p2penergy-ledger audit --json) are required");
+            return 2;
+        }
+        DayResult result;
+        P2PEnergy.Report.AuditResult audit;
+        try
+        {
+            result = System.Text.Json.JsonSerializer.Deserialize<DayResult>(File.ReadAllText(resultFile), DayResult.JsonOptions)
+                ?? throw new FormatException($"{resultFile} is empty");
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(auditFile));
+            var root = doc.RootElement;
+            var discrepancies = root.GetProperty("discrepancies").EnumerateArray().Select(d => d.GetProperty("message").GetString() ?? "").ToList();
+            audit = new P2PEnergy.Report.AuditResult(root.GetProperty("passed").GetBoolean(), discrepancies);
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"report: {e.Message}");
+            return 2;
+        }
+        var folder = Option("--out") ?? Path.GetDirectoryName(Path.GetFullPath(resultFile))!;
+        return DayCommand.WriteReport(result, folder, terminal: false, audit) ? (audit.Passed ? 0 : 1) : 1;
     }
 }
