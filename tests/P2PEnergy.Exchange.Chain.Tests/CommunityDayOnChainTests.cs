@@ -5,7 +5,6 @@ using P2PEnergy.Exchange.Protos.V1;
 using P2PEnergy.Ledger.Audit;
 using P2PEnergy.Ledger.Tests.Infrastructure;
 using P2PEnergy.Simulator.Day;
-using CoreLot = P2PEnergy.Exchange.Lot;
 using ParticipantAddress = P2PEnergy.Exchange.Address;
 
 /// <summary>
@@ -40,9 +39,7 @@ public sealed class CommunityDayOnChainTests(HardhatNodeFixture chain)
         Assert.Equal(result.Run.SlotCount, result.Chain.SlotsSettledOnChain);
 
         var exchangeLots = (await host.Exchange.GetLotsAsync(new GetLotsRequest { PageSize = 1000 }, cancellationToken: cts.Token)).Lots
-            .Select(l => new CoreLot(
-                l.LotId, l.Slot, ParticipantAddress.Parse(l.Seller), ParticipantAddress.Parse(l.Buyer), l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks,
-                (P2PEnergy.Exchange.Product)(int)l.Product, (P2PEnergy.Exchange.EnergySource)(int)l.Source, l.SellOrderId, l.BuyOrderId))
+            .Select(l => l.ToCore())
             .ToArray();
         var audit = await new LedgerAuditor(chain.Client, ledger.Deployment.Ledger, ledger.Deployment.DeployBlock).AuditAsync(exchangeLots, cts.Token);
         Assert.True(audit.Passed, string.Join("\n", audit.Discrepancies.Select(d => d.Message)));

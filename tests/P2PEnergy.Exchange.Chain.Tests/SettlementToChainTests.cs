@@ -164,7 +164,7 @@ public sealed class SettlementToChainTests(HardhatNodeFixture chain) : IAsyncLif
 
         // The auditor, from the chain alone plus the exchange's lots, finds everything consistent, and its statements
         // (re-settled from chain data by the engine) carry the exchange's nets.
-        var exchangeCoreLots = (await _host.Exchange.GetLotsAsync(new GetLotsRequest { PageSize = 1000 }, cancellationToken: Ct)).Lots.Select(ToCore).ToArray();
+        var exchangeCoreLots = (await _host.Exchange.GetLotsAsync(new GetLotsRequest { PageSize = 1000 }, cancellationToken: Ct)).Lots.Select(l => l.ToCore()).ToArray();
         var audit = await new P2PEnergy.Ledger.Audit.LedgerAuditor(chain.Client, _ledger.Deployment.Ledger, _ledger.Deployment.DeployBlock).AuditAsync(exchangeCoreLots, Ct);
         Assert.True(audit.Passed, string.Join("\n", audit.Discrepancies.Select(d => d.Message)));
         foreach (var bill in settlement.Bills)
@@ -186,10 +186,6 @@ public sealed class SettlementToChainTests(HardhatNodeFixture chain) : IAsyncLif
         var refused = await Assert.ThrowsAsync<LedgerRevertException>(() => contract.SettleSlotAsync(FreshLedger.SettlerKey, again, exchangeLots, Ct));
         Assert.Equal(new LedgerError.SlotAlreadySettled((ulong)Slot), refused.Error);
     }
-
-    private static CoreLot ToCore(Lot l) => new(
-        l.LotId, l.Slot, ParticipantAddress.Parse(l.Seller), ParticipantAddress.Parse(l.Buyer), l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks,
-        (P2PEnergy.Exchange.Product)(int)l.Product, (P2PEnergy.Exchange.EnergySource)(int)l.Source, l.SellOrderId, l.BuyOrderId);
 
     [Fact]
     public async Task The_contract_refuses_a_settlement_above_the_contracted_energy_and_lots_that_were_not_recorded()

@@ -71,6 +71,9 @@ public sealed class ChainSettler
 
     public Address Settler => _key.Address;
 
+    /// <summary>The ledger this settler writes to.</summary>
+    public EnergyLedgerContract Contract => _contract;
+
     public ChainSettlerStats Stats
     {
         get { lock (_statsLock) return _stats; }
@@ -153,7 +156,7 @@ public sealed class ChainSettler
                 Update(s => s with { LastError = e.Message });
                 _logger.LogWarning("Chain settlement work {Work} failed (attempt {Attempt}): {Reason}", Describe(work), attempt, e.Message);
             }
-            var delay = TimeSpan.FromTicks((long)Math.Min(InitialBackoff.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)), MaxBackoff.Ticks));
+            var delay = Backoff.Delay(InitialBackoff, MaxBackoff, attempt);
             Update(s => s with { Retries = s.Retries + 1 });
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
@@ -208,7 +211,7 @@ public sealed class ChainSettler
         {
             seen.Add(lot.LotId);
             if (!ours.TryGetValue(lot.LotId, out var mine)) differences.Add($"lot {lot.LotId} is on chain but not in the exchange");
-            else if (mine != lot) differences.Add($"lot {lot.LotId} differs: exchange {mine}, chain {lot}");
+            else if (LotComparison.Differences(mine, lot).ToList() is { Count: > 0 } fields) differences.Add($"lot {lot.LotId} differs: {string.Join("; ", fields)}");
         }
         missing = exchange.Count(l => !seen.Contains(l.LotId));
         return differences;

@@ -191,32 +191,43 @@ public sealed partial class EnergyLedgerContract
         foreach (var log in logs)
         {
             var topic = log.Topics.Count > 0 ? log.Topics[0] : [];
-            ulong block = log.BlockNumber ?? 0;
-            if (topic.AsSpan().SequenceEqual(SlotSettledEvent.Topic0))
-            {
-                var v = SlotSettledEvent.DecodeLog(log.Topics, log.Data);
-                slots.Add(new SettledSlotEvent(
-                    L(v[0]), (byte[])v[1]!, (int)L(v[2]), (int)L(v[3]), L(v[4]), L(v[5]), (byte)L(v[6]), L(v[7]), block,
-                    log.TransactionHash is { } h ? Hex.Encode(h) : string.Empty));
-            }
-            else if (topic.AsSpan().SequenceEqual(LotSettledEvent.Topic0))
-            {
-                var v = LotSettledEvent.DecodeLog(log.Topics, log.Data);
-                lots.Add(new SettledLotEvent(L(v[0]), L(v[1]), L(v[2]), L(v[3]), L(v[4]), block));
-            }
-            else if (topic.AsSpan().SequenceEqual(PartySettledEvent.Topic0))
-            {
-                var v = PartySettledEvent.DecodeLog(log.Topics, log.Data);
-                parties.Add(new SettledPartyEvent(
-                    L(v[0]), ParticipantAddress.FromBytes(((Address)v[1]!).ToBytes()), (Address)v[2]!, L(v[3]), L(v[4]), L(v[5]), block));
-            }
-            else if (topic.AsSpan().SequenceEqual(TransferEvent.Topic0))
-            {
-                var v = TransferEvent.DecodeLog(log.Topics, log.Data);
-                transfers.Add(new TokenTransferEvent((Address)v[0]!, (Address)v[1]!, (BigInteger)v[2]!, block));
-            }
+            if (topic.AsSpan().SequenceEqual(SlotSettledEvent.Topic0)) slots.Add(DecodeSlotSettled(log));
+            else if (topic.AsSpan().SequenceEqual(LotSettledEvent.Topic0)) lots.Add(DecodeLotSettled(log));
+            else if (topic.AsSpan().SequenceEqual(PartySettledEvent.Topic0)) parties.Add(DecodePartySettled(log));
+            else if (topic.AsSpan().SequenceEqual(TransferEvent.Topic0)) transfers.Add(DecodeTransfer(log));
         }
         return new LedgerSettlementEvents(slots, lots, parties, transfers);
+    }
+
+    public static SettledSlotEvent DecodeSlotSettled(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = SlotSettledEvent.DecodeLog(log.Topics, log.Data);
+        return new SettledSlotEvent(
+            L(v[0]), (byte[])v[1]!, checked((int)L(v[2])), checked((int)L(v[3])), L(v[4]), L(v[5]), checked((byte)L(v[6])), L(v[7]),
+            log.BlockNumber ?? 0, log.TransactionHash is { } h ? Hex.Encode(h) : string.Empty);
+    }
+
+    public static SettledLotEvent DecodeLotSettled(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = LotSettledEvent.DecodeLog(log.Topics, log.Data);
+        return new SettledLotEvent(L(v[0]), L(v[1]), L(v[2]), L(v[3]), L(v[4]), log.BlockNumber ?? 0);
+    }
+
+    public static SettledPartyEvent DecodePartySettled(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = PartySettledEvent.DecodeLog(log.Topics, log.Data);
+        return new SettledPartyEvent(
+            L(v[0]), ParticipantAddress.FromBytes(((Address)v[1]!).ToBytes()), (Address)v[2]!, L(v[3]), L(v[4]), L(v[5]), log.BlockNumber ?? 0);
+    }
+
+    public static TokenTransferEvent DecodeTransfer(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = TransferEvent.DecodeLog(log.Topics, log.Data);
+        return new TokenTransferEvent((Address)v[0]!, (Address)v[1]!, (BigInteger)v[2]!, log.BlockNumber ?? 0);
     }
 
     // Event values arrive as BigInteger; every amount here fits a long (money of a slot is far below 2^63 units).

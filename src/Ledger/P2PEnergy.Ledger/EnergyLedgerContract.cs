@@ -171,27 +171,42 @@ public sealed partial class EnergyLedgerContract
     public async Task<IReadOnlyList<OrderRootCommitment>> GetOrderRootsAsync(ulong fromBlock = 0, ulong? toBlock = null, CancellationToken cancellationToken = default)
     {
         var logs = await GetLogsAsync([new[] { OrderRootCommittedTopic }], fromBlock, toBlock, cancellationToken).ConfigureAwait(false);
-        return logs.Select(log =>
-        {
-            var v = OrderRootCommittedEvent.DecodeLog(log.Topics, log.Data);
-            return new OrderRootCommitment(
-                checked((long)(BigInteger)v[0]!), Hex.Encode((byte[])v[1]!), (uint)(BigInteger)v[2]!,
-                log.BlockNumber ?? 0, log.TransactionHash is { } h ? Hex.Encode(h) : string.Empty);
-        }).ToArray();
+        return logs.Select(DecodeOrderRootCommitted).ToArray();
+    }
+
+    /// <summary>Decodes an OrderRootCommitted log, with its block and transaction.</summary>
+    public static OrderRootCommitment DecodeOrderRootCommitted(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = OrderRootCommittedEvent.DecodeLog(log.Topics, log.Data);
+        return new OrderRootCommitment(
+            checked((long)(BigInteger)v[0]!), Hex.Encode((byte[])v[1]!), (uint)(BigInteger)v[2]!,
+            log.BlockNumber ?? 0, log.TransactionHash is { } h ? Hex.Encode(h) : string.Empty);
+    }
+
+    private async Task<List<LogEntry>> GetLogsAsync(IReadOnlyList<IReadOnlyList<byte[]>?> topics, ulong fromBlock, ulong? toBlock, CancellationToken cancellationToken)
+    {
+        ulong last = toBlock ?? await _client.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadLogsAsync(_client, Address, topics, fromBlock, last, cancellationToken).ConfigureAwait(false);
     }
 
     // Nodes limit the block range of one eth_getLogs: ask in windows.
     private const ulong LogWindow = 10_000;
 
-    private async Task<List<LogEntry>> GetLogsAsync(IReadOnlyList<IReadOnlyList<byte[]>?> topics, ulong fromBlock, ulong? toBlock, CancellationToken cancellationToken)
+    /// <summary>
+    /// The logs of <paramref name="contract"/> from <paramref name="fromBlock"/> to <paramref name="toBlock"/> (inclusive)
+    /// matching <paramref name="topics"/> (empty: every log), asked in windows of blocks, removed ones left out, in the node's order.
+    /// </summary>
+    public static async Task<List<LogEntry>> ReadLogsAsync(
+        EthJsonRpcClient client, Address contract, IReadOnlyList<IReadOnlyList<byte[]>?> topics, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken = default)
     {
-        ulong last = toBlock ?? await _client.GetBlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(client);
         var result = new List<LogEntry>();
-        for (ulong from = fromBlock; from <= last; from += LogWindow)
+        for (ulong from = fromBlock; from <= toBlock; from += LogWindow)
         {
-            ulong to = Math.Min(last, from + LogWindow - 1);
-            var logs = await _client.GetLogsAsync(
-                new LogFilter { Addresses = [Address], Topics = topics, FromBlock = BlockParameter.At(from), ToBlock = BlockParameter.At(to) },
+            ulong to = Math.Min(toBlock, from + LogWindow - 1);
+            var logs = await client.GetLogsAsync(
+                new LogFilter { Addresses = [contract], Topics = topics, FromBlock = BlockParameter.At(from), ToBlock = BlockParameter.At(to) },
                 cancellationToken).ConfigureAwait(false);
             result.AddRange(logs.Where(l => !l.Removed));
         }

@@ -417,7 +417,7 @@ public sealed class LotRecorder : IDisposable
     private TimeSpan BackoffDelay(int failures) =>
         failures <= 1
             ? TimeSpan.Zero
-            : TimeSpan.FromTicks((long)Math.Min(_options.InitialBackoff.Ticks * Math.Pow(2, failures - 2), _options.MaxBackoff.Ticks));
+            : Backoff.Delay(_options.InitialBackoff, _options.MaxBackoff, failures - 1);
 
     private Task BackoffAsync(int failures, CancellationToken cancellationToken)
     {

@@ -120,7 +120,7 @@ public sealed class OrderRootCommitter
             }
             catch (Exception e)
             {
-                var delay = TimeSpan.FromTicks((long)Math.Min(InitialBackoff.Ticks * Math.Pow(2, attempt - 1), MaxBackoff.Ticks));
+                var delay = Backoff.Delay(InitialBackoff, MaxBackoff, attempt);
                 Update(s => s with { Retries = s.Retries + 1, LastError = e.Message });
                 _logger.LogWarning("Committing the order root of slot {Slot} failed (attempt {Attempt}): {Reason}. Retrying in {Delay} ms.", slot, attempt, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,11 @@ public static class Participants
         Participant = AddressOf(who), ClientOrderId = clientId, Side = Side.Buy, Slot = slot, EnergyWh = wh, LimitPriceTicks = price, Product = product,
     };
 
+    /// <summary>A lot as GetLots serves it, as the core's lot (what the chain and the auditor compare).</summary>
+    public static P2PEnergy.Exchange.Lot ToCore(this Lot l) => new(
+        l.LotId, l.Slot, P2PEnergy.Exchange.Address.Parse(l.Seller), P2PEnergy.Exchange.Address.Parse(l.Buyer), l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks,
+        (P2PEnergy.Exchange.Product)(int)l.Product, (P2PEnergy.Exchange.EnergySource)(int)l.Source, l.SellOrderId, l.BuyOrderId);
+
     public static NewOrder Signed(this NewOrder order, string who, MarketDomain domain)
     {
         order.Signature = ByteString.CopyFrom(KeyOf(who).Sign(domain, MessageOf(order)));

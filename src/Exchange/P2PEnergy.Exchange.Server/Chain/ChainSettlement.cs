@@ -79,10 +79,9 @@ public sealed class ChainSettlementFeeder(
     {
         if (options.DepositJpy > 0)
         {
-            var contract = new EnergyLedgerContract(services.GetRequiredService<SettlerClient>().Client, LedgerDeployment.Load(options.DeploymentFile));
             try
             {
-                var grid = await contract.GridOperatorAsync(stoppingToken);
+                var grid = await settler.Contract.GridOperatorAsync(stoppingToken);
                 if (grid == EthAddress.Zero) logger.LogWarning("The ledger has no grid operator: settleSlot will refuse every slot until the admin sets one.");
                 else settler.EnqueueDeposit(grid, Minimum);
             }

@@ -187,9 +187,7 @@ public sealed class EthJsonRpcClient : IDisposable
 
     private Task DelayBeforeRetryAsync(int attempt, CancellationToken cancellationToken)
     {
-        double factor = Math.Pow(2, attempt - 1);
-        var delay = TimeSpan.FromTicks((long)Math.Min(_options.InitialBackoff.Ticks * factor, _options.MaxBackoff.Ticks));
-        return Task.Delay(delay, _options.TimeProvider, cancellationToken);
+        return Task.Delay(Backoff.Delay(_options.InitialBackoff, _options.MaxBackoff, attempt), _options.TimeProvider, cancellationToken);
     }
 
     private static byte[] BuildRequest(long id, string method, IReadOnlyList<object?> parameters)

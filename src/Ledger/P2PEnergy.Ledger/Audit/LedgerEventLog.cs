@@ -1,4 +1,3 @@
-using System.Numerics;
 
 namespace P2PEnergy.Ledger.Audit;
 
@@ -33,9 +32,6 @@ internal sealed record Logged<T>(LogPosition Position, T Event);
 /// </summary>
 internal sealed class LedgerEventLog
 {
-    // Nodes limit the block range of one eth_getLogs: ask in windows (as EnergyLedgerContract does).
-    private const ulong LogWindow = 10_000;
-
     private static readonly AbiEvent GridOperatorSetEvent = EnergyLedgerContract.Abi.Event("GridOperatorSet(address)");
     private static readonly byte[] LotRecordedTopic = EnergyLedgerContract.LotRecordedEvent.Topic0;
     private static readonly byte[] OrderRootTopic = EnergyLedgerContract.OrderRootCommittedEvent.Topic0;
@@ -64,15 +60,8 @@ internal sealed class LedgerEventLog
 
     public static async Task<LedgerEventLog> ReadAsync(EthJsonRpcClient client, Address ledger, ulong fromBlock, ulong toBlock, CancellationToken cancellationToken)
     {
-        var logs = new List<LogEntry>();
-        for (ulong from = fromBlock; from <= toBlock; from += LogWindow)
-        {
-            ulong to = Math.Min(toBlock, from + LogWindow - 1);
-            var window = await client.GetLogsAsync(
-                new LogFilter { Addresses = [ledger], FromBlock = BlockParameter.At(from), ToBlock = BlockParameter.At(to) },
-                cancellationToken).ConfigureAwait(false);
-            logs.AddRange(window.Where(l => !l.Removed && l.Address == ledger));
-        }
+        var logs = (await EnergyLedgerContract.ReadLogsAsync(client, ledger, [], fromBlock, toBlock, cancellationToken).ConfigureAwait(false))
+            .Where(l => l.Address == ledger);
         var log = new LedgerEventLog();
         foreach (var entry in logs.OrderBy(l => l.BlockNumber ?? 0).ThenBy(l => l.LogIndex ?? 0))
         {
@@ -94,8 +83,7 @@ internal sealed class LedgerEventLog
             }
             else if (topic.SequenceEqual(OrderRootTopic))
             {
-                var v = EnergyLedgerContract.OrderRootCommittedEvent.DecodeLog(log.Topics, log.Data);
-                OrderRoots.Add(new(position, new OrderRootCommitment(L(v[0]), Hex.Encode((byte[])v[1]!), checked((uint)(BigInteger)v[2]!), position.Block, position.TransactionHash)));
+                OrderRoots.Add(new(position, EnergyLedgerContract.DecodeOrderRootCommitted(log)));
             }
             else if (topic.SequenceEqual(GridOperatorSetTopic))
             {
@@ -104,26 +92,19 @@ internal sealed class LedgerEventLog
             }
             else if (topic.SequenceEqual(SlotSettledTopic))
             {
-                var v = EnergyLedgerContract.SlotSettledEvent.DecodeLog(log.Topics, log.Data);
-                SlotsSettled.Add(new(position, new SettledSlotEvent(
-                    L(v[0]), (byte[])v[1]!, checked((int)L(v[2])), checked((int)L(v[3])), L(v[4]), L(v[5]), checked((byte)L(v[6])), L(v[7]),
-                    position.Block, position.TransactionHash)));
+                SlotsSettled.Add(new(position, EnergyLedgerContract.DecodeSlotSettled(log)));
             }
             else if (topic.SequenceEqual(LotSettledTopic))
             {
-                var v = EnergyLedgerContract.LotSettledEvent.DecodeLog(log.Topics, log.Data);
-                LotsSettled.Add(new(position, new SettledLotEvent(L(v[0]), L(v[1]), L(v[2]), L(v[3]), L(v[4]), position.Block)));
+                LotsSettled.Add(new(position, EnergyLedgerContract.DecodeLotSettled(log)));
             }
             else if (topic.SequenceEqual(PartySettledTopic))
             {
-                var v = EnergyLedgerContract.PartySettledEvent.DecodeLog(log.Topics, log.Data);
-                PartiesSettled.Add(new(position, new SettledPartyEvent(
-                    L(v[0]), ParticipantAddress.FromBytes(((Address)v[1]!).ToBytes()), (Address)v[2]!, L(v[3]), L(v[4]), L(v[5]), position.Block)));
+                PartiesSettled.Add(new(position, EnergyLedgerContract.DecodePartySettled(log)));
             }
             else if (topic.SequenceEqual(TransferTopic))
             {
-                var v = EnergyLedgerContract.TransferEvent.DecodeLog(log.Topics, log.Data);
-                Transfers.Add(new(position, new TokenTransferEvent((Address)v[0]!, (Address)v[1]!, (BigInteger)v[2]!, position.Block)));
+                Transfers.Add(new(position, EnergyLedgerContract.DecodeTransfer(log)));
             }
         }
         catch (Exception e) when (e is AbiDecodingException or OverflowException or FormatException or ArgumentException)
@@ -132,6 +113,4 @@ internal sealed class LedgerEventLog
             Undecodable.Add((position, e.Message));
         }
     }
-
-    private static long L(object? value) => checked((long)(BigInteger)value!);
 }
