@@ -22,6 +22,29 @@ echo "== contracts: npm packages and offline compile"
 contracts_rc=0
 scripts/contracts-deps.sh || contracts_rc=$?
 
+# The Redis tests start their own redis-server on 127.0.0.1 (tests/Shared/RedisServer.cs) and fail when there is none.
+echo "== redis-server"
+if command -v redis-server >/dev/null; then
+  echo "test.sh: $(redis-server --version)"
+else
+  as_root=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then as_root=(sudo -n); else echo "test.sh: not root and no sudo: apt-get will probably be refused" >&2; fi
+  fi
+  apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+  echo "test.sh: redis-server is not on PATH; running: ${apt[*]} install -y redis-server"
+  if ! "${apt[@]}" install -y redis-server; then
+    echo "test.sh: the install failed; running: ${apt[*]} update, then the install again"
+    "${apt[@]}" update && "${apt[@]}" install -y redis-server
+  fi
+  if command -v redis-server >/dev/null; then
+    echo "test.sh: installed $(redis-server --version)"
+  else
+    # Not fatal here: the Redis tests fail and say why, and the other tests still run.
+    echo "test.sh: redis-server is still missing: the Redis tests will fail" >&2
+  fi
+fi
+
 echo "== build (Release)"
 if ! dotnet build P2PEnergy.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed, 0 skipped"

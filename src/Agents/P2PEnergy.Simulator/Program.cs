@@ -2,19 +2,21 @@ using P2PEnergy.Simulator;
 using P2PEnergy.Simulator.Day;
 
 // The P2P Energy community simulator, a gRPC client of the exchange:
-//   P2PEnergy.Simulator day --exchange http://127.0.0.1:5080 [--scenario higashi-fuji] [--seed 1] …
+//   P2PEnergy.Simulator day --exchange http://127.0.0.1:5080 [--rpc URL --deployment FILE] [--scenario higashi-fuji] [--seed 1] …
 //   P2PEnergy.Simulator scripted --exchange http://127.0.0.1:5080 [--admin-token TOKEN]
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine("""
-        usage: P2PEnergy.Simulator day --exchange URL [options]   (day --help for the options)
-               P2PEnergy.Simulator report --result FILE --audit FILE [--out DIR]
+        usage: P2PEnergy.Simulator day --exchange URL [--rpc URL --deployment FILE] [options]   (day --help)
+               P2PEnergy.Simulator report --result FILE [--audit FILE] [--out DIR]
                P2PEnergy.Simulator scripted --exchange URL [--admin-token TOKEN]
 
           day        run a community's day(s) through the exchange: agents trade every slot, meters
-                     report, slots settle; writes result.json and prints a summary.
+                     report, slots settle; with --rpc the ledger is then audited from the chain against
+                     the exchange's lots; writes result.json, the report and the audit, prints a summary.
           report     writes a finished day's report again (beside result.json unless --out) with the
-                     verdict of `p2penergy-ledger audit --json`; exit 1 when the audit failed.
+                     verdict of `p2penergy-ledger audit --json` (or the day's own audit); exit 1 when
+                     the audit failed.
           scripted   register a small community, trade one continuous slot and one call-auction
                      slot through the exchange's gRPC API, close the gates and print the lots.
                      The exchange must run on its simulated clock (Exchange:Clock=simulated).

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -7,6 +8,8 @@ using Microsoft.Extensions.Logging;
 using P2PEnergy.Ethereum;
 using P2PEnergy.Ledger;
 using P2PEnergy.Ledger.Audit;
+using P2PEnergy.Ledger.Redis;
+using StackExchange.Redis;
 using Api = P2PEnergy.Exchange.Protos.V1;
 using Lot = P2PEnergy.Exchange.Lot;
 using ParticipantAddress = P2PEnergy.Exchange.Address;
@@ -36,6 +39,18 @@ internal static class LedgerCli
                   Runs the recorder on its own: records the lots of a JSON-lines file (one lot object a line,
                   members as in `lots --json`) with the operator key, retrying until every lot is on chain;
                   lots already on chain are skipped. Ctrl+C stops it.
+          record  --redis CONN [--market NAME] --rpc URL --key HEX --deployment FILE [--min-idle-ms N]
+                  [--consumer NAME] [--batch N] [--delay-ms N] [--progress-ms N]
+                  Follows the exchange's lot outbox in Redis (stream p2pe:{NAME}:lots, consumer group
+                  "recorders"; docs/redis.md) and records its lots until SIGINT or SIGTERM (then exit 0).
+                  A lot leaves the outbox only once it is on chain. CONN: a StackExchange.Redis configuration,
+                  e.g. 127.0.0.1:6379 or host:6379,password=...; --market: default "community".
+                  --consumer: this recorder's name in the group (default HOST-PID); a recorder restarted
+                  under the same name takes its unacknowledged lots back at once. --min-idle-ms: lots
+                  another consumer has held unacknowledged this long are taken to be a dead recorder's and
+                  are recorded here (default 60000); whatever is already on chain is acknowledged without
+                  a transaction. Redis or the node down: errors are logged and retried, nothing is dropped.
+                  Progress (lots, gas, backlog) is logged every --progress-ms (default 5000) while it changes.
           deposit --rpc URL --key HEX --deployment FILE --to ADDRESS[,ADDRESS...] --amount-jpy N
                   As an operator (--key), credits N JPY paid in off chain to each account (settlement token,
                   1 JPY = 100000 units; N may have up to 5 decimals) and prints each balance after.
@@ -70,6 +85,12 @@ internal static class LedgerCli
                 e.Cancel = true;
                 cts.Cancel();
             };
+            // SIGTERM (a service manager's stop, `kill`) stops as Ctrl+C does: the current step ends, then exit.
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                cts.Cancel();
+            });
             return args[0] switch
             {
                 "deploy" => await DeployAsync(options, cts.Token),
@@ -86,7 +107,8 @@ internal static class LedgerCli
             Console.Error.WriteLine($"p2penergy-ledger: {e.Message} (see --help)");
             return 2;
         }
-        catch (Exception e) when (e is JsonRpcException or JsonRpcTransportException or LedgerRevertException or LedgerUnavailableException or IOException or FormatException)
+        catch (Exception e) when (e is JsonRpcException or JsonRpcTransportException or LedgerRevertException or LedgerUnavailableException or IOException or FormatException
+            or InvalidDataException or LotOutboxUnavailableException or RedisException)
         {
             Console.Error.WriteLine($"p2penergy-ledger: {e.Message}");
             return 1;
@@ -279,6 +301,15 @@ internal static class LedgerCli
 
     private static async Task<int> RecordAsync(Options o, CancellationToken ct)
     {
+        if (o.Optional("redis") is not null)
+        {
+            if (o.Optional("lots") is not null) throw new UsageException("give --lots (a file) or --redis (follow the outbox), not both");
+            return await FollowAsync(o, ct);
+        }
+        foreach (var name in new[] { "market", "min-idle-ms", "consumer", "progress-ms" })
+        {
+            if (o.Optional(name) is not null) throw new UsageException($"--{name} goes with --redis");
+        }
         var deployment = LedgerDeployment.Load(o.Required("deployment"));
         var key = EthKey.FromHex(o.Required("key"));
         var outbox = new InMemoryLotOutbox();
@@ -289,11 +320,7 @@ internal static class LedgerCli
             await outbox.AddAsync(json.ToLot(), ct);
             count++;
         }
-        var options = new LotRecorderOptions
-        {
-            BatchSize = o.Optional("batch") is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : 200,
-            MaxBatchDelay = TimeSpan.FromMilliseconds(o.Optional("delay-ms") is { } d ? int.Parse(d, CultureInfo.InvariantCulture) : 200),
-        };
+        var options = RecorderOptions(o);
         using var loggers = LoggerFactory.Create(builder => builder.AddSimpleConsole(c => c.SingleLine = true));
         using var recorder = LotRecorder.Create(new Uri(o.Required("rpc")), deployment, key, outbox, options, loggers.CreateLogger<LotRecorder>());
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -307,6 +334,138 @@ internal static class LedgerCli
         var stats = recorder.Stats;
         Console.WriteLine($"{count} lot(s) read; {stats.LotsRecorded} recorded in {stats.TransactionsConfirmed} transaction(s), {stats.LotsFoundOnChain} already on chain; gas {stats.GasUsed} ({stats.GasPerLot:0} a lot); {stats.Retries} retries.");
         return await outbox.CountPendingAsync(CancellationToken.None) == 0 ? 0 : 1;
+    }
+
+    private static LotRecorderOptions RecorderOptions(Options o) => new()
+    {
+        BatchSize = o.Optional("batch") is { } b
+            ? PositiveInt("batch", b) is var n && n <= LotPacking.MaxBatch ? n : throw new UsageException($"--batch must be 1 to {LotPacking.MaxBatch} (EnergyLedger.MAX_BATCH)")
+            : 200,
+        MaxBatchDelay = TimeSpan.FromMilliseconds(o.Optional("delay-ms") is { } d ? NonNegativeInt("delay-ms", d) : 200),
+    };
+
+    private static int PositiveInt(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new UsageException($"--{name} must be a positive whole number, not '{text}'");
+
+    private static int NonNegativeInt(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new UsageException($"--{name} must be a whole number, not '{text}'");
+
+    /// <summary>record --redis: the recorder on the Redis outbox until SIGINT/SIGTERM.</summary>
+    private static async Task<int> FollowAsync(Options o, CancellationToken ct)
+    {
+        var market = o.Optional("market") ?? RedisKeys.DefaultMarket;
+        if (RedisKeys.Problem(market) is { } problem) throw new UsageException($"--market: {problem}");
+        var outboxOptions = new RedisLotOutboxOptions
+        {
+            ConsumerName = o.Optional("consumer"),
+            MinIdle = TimeSpan.FromMilliseconds(o.Optional("min-idle-ms") is { } m ? PositiveInt("min-idle-ms", m) : 60_000),
+        };
+        if (outboxOptions.ConsumerName is { Length: 0 }) throw new UsageException("--consumer is empty");
+        var progressEvery = TimeSpan.FromMilliseconds(o.Optional("progress-ms") is { } p ? PositiveInt("progress-ms", p) : 5000);
+        var options = RecorderOptions(o);
+        var deployment = LedgerDeployment.Load(o.Required("deployment"));
+        var key = EthKey.FromHex(o.Required("key"));
+        var rpc = new Uri(o.Required("rpc"));
+        var configuration = o.Required("redis");
+        try
+        {
+            ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--redis '{configuration}' is not a Redis configuration: {e.Message}");
+        }
+
+        using var loggers = LoggerFactory.Create(builder => builder.AddSimpleConsole(c =>
+        {
+            c.SingleLine = true;
+            c.TimestampFormat = "HH:mm:ss.fff ";
+        }));
+        var log = loggers.CreateLogger("p2penergy-ledger.record");
+        // abortConnect=false: starting while Redis is down is fine; the recorder logs the errors and retries.
+        await using var redis = await RedisLotOutbox.ConnectAsync(configuration, "p2penergy-recorder");
+        var outbox = new RedisLotOutbox(redis, market, outboxOptions);
+        log.LogInformation(
+            "Following {Stream} on {Redis} ({State}) as consumer {Consumer} of group {Group}; lots held unacknowledged for {MinIdle} ms by another consumer are taken over.",
+            outbox.StreamKey, string.Join(", ", redis.GetEndPoints().Select(e => e.ToString())), redis.IsConnected ? "connected" : "not connected yet",
+            outbox.ConsumerName, RedisKeys.RecorderGroup, outboxOptions.MinIdle.TotalMilliseconds);
+        using var recorder = LotRecorder.Create(rpc, deployment, key, outbox, options, loggers.CreateLogger<LotRecorder>());
+        var started = TimeProvider.System.GetTimestamp();
+        var run = recorder.RunAsync(ct);
+        var progress = ReportProgressAsync(recorder, outbox, progressEvery, log, ct);
+        await run; // returns when ct is cancelled (SIGINT/SIGTERM); throws on what cannot be retried
+        await progress;
+        var stats = recorder.Stats;
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+        string left;
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            left = (await outbox.CountPendingAsync(quick.Token)).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is LotOutboxUnavailableException or OperationCanceledException)
+        {
+            left = "unknown (Redis unavailable)";
+        }
+        loggers.Dispose(); // flush the log before the summary
+        Console.WriteLine(
+            $"Stopped after {elapsed.TotalSeconds:0.0} s: {stats.LotsRecorded} lot(s) recorded in {stats.TransactionsConfirmed} transaction(s), " +
+            $"{stats.LotsFoundOnChain} already on chain; gas {stats.GasUsed} ({stats.GasPerLot:0} a lot); {stats.Retries} retries, " +
+            $"{stats.TransportFailures} node failures, {stats.OutboxFailures} outbox failures; {left} lot(s) left in the outbox.");
+        return 0;
+    }
+
+    /// <summary>Logs the recorder's progress every <paramref name="every"/> while something changes; ends when <paramref name="ct"/> is cancelled.</summary>
+    private static async Task ReportProgressAsync(LotRecorder recorder, RedisLotOutbox outbox, TimeSpan every, ILogger log, CancellationToken ct)
+    {
+        var previous = recorder.Stats;
+        string? previousBacklog = null;
+        var clock = TimeProvider.System.GetTimestamp();
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, ct);
+                var stats = recorder.Stats;
+                var interval = TimeProvider.System.GetElapsedTime(clock);
+                clock = TimeProvider.System.GetTimestamp();
+                string backlog;
+                try
+                {
+                    using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    quick.CancelAfter(TimeSpan.FromSeconds(2));
+                    backlog = (await outbox.CountPendingAsync(quick.Token)).ToString(CultureInfo.InvariantCulture);
+                }
+                catch (LotOutboxUnavailableException e)
+                {
+                    backlog = $"unknown ({e.Message})";
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    backlog = "unknown (Redis did not answer within 2 s)";
+                }
+                if (stats == previous && backlog == previousBacklog)
+                {
+                    continue;
+                }
+                var done = stats.LotsRecorded + stats.LotsFoundOnChain - previous.LotsRecorded - previous.LotsFoundOnChain;
+                log.LogInformation(
+                    "Progress: {Recorded} lots recorded in {Transactions} transactions, {Found} found already on chain, {Rate:0} lots/s over the last {Seconds:0.0} s; " +
+                    "gas {Gas} ({GasPerLot:0} a lot); {Backlog} lots in the outbox; {Retries} retries, {NodeFailures} node failures, {OutboxFailures} outbox failures{LastError}",
+                    stats.LotsRecorded, stats.TransactionsConfirmed, stats.LotsFoundOnChain, done / interval.TotalSeconds, interval.TotalSeconds,
+                    stats.GasUsed, stats.GasPerLot, backlog, stats.Retries, stats.TransportFailures, stats.OutboxFailures,
+                    stats.LastError is { } error && stats.LastErrorAt != previous.LastErrorAt ? $"; last error: {error}" : string.Empty);
+                previous = stats;
+                previousBacklog = backlog;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>A lot as one JSON line (lots --json, record --lots).</summary>

@@ -3,6 +3,40 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace P2PEnergy.Ledger;
 
+/// <summary>
+/// The outbox cannot be reached (its store is down, restarting or too slow). The operation did not happen, or
+/// may have happened without its answer arriving: an add is to be retried (adds are idempotent), an acknowledgement
+/// is to be retried, and a read gave no lot (what it may have handed out stays pending and comes again).
+/// The recorder retries these with its backoff; the message names the store's endpoint.
+/// </summary>
+/// <remarks>Beside the recorder because the recorder is what handles it; it belongs with <see cref="ILotOutbox"/>.</remarks>
+public sealed class LotOutboxUnavailableException : Exception
+{
+    /// <param name="reason">Why, in a line (the client's full diagnostics stay in <paramref name="inner"/>); null: the inner message.</param>
+    public LotOutboxUnavailableException(string endpoint, string operation, Exception inner, string? reason = null)
+        : base($"The lot outbox at {endpoint} is unavailable ({operation}): {reason ?? inner?.Message}", inner)
+    {
+        Endpoint = endpoint;
+        Operation = operation;
+    }
+
+    /// <summary>Where the outbox lives, e.g. "redis 127.0.0.1:6379".</summary>
+    public string Endpoint { get; }
+
+    public string Operation { get; }
+}
+
+/// <summary>
+/// A reader that can hand out a lot again that an earlier reader had (a recorder that died, or was stopped,
+/// before acknowledging it). Such a lot may already be on chain: the recorder asks the chain before sending it,
+/// so that it is acknowledged without a second transaction.
+/// </summary>
+public interface IRedeliveringLotOutboxReader : ILotOutboxReader
+{
+    /// <summary>True when <paramref name="lotId"/>, handed out by this reader and not yet acknowledged, was handed to another reader before.</summary>
+    bool MayBeRecorded(long lotId);
+}
+
 public sealed record LotRecorderOptions
 {
     /// <summary>Lots in one recordLots transaction at most (1 to EnergyLedger.MAX_BATCH = 1,000).</summary>
@@ -68,6 +102,9 @@ public sealed record LotRecorderStats
     /// <summary>Failures to reach the node.</summary>
     public long TransportFailures { get; init; }
 
+    /// <summary>Failures to reach the outbox (reading or acknowledging; see <see cref="LotOutboxUnavailableException"/>).</summary>
+    public long OutboxFailures { get; init; }
+
     public ulong LastBlock { get; init; }
 
     public string? LastError { get; init; }
@@ -85,6 +122,10 @@ public sealed record LotRecorderStats
 /// re-sends only the missing ones).
 /// </summary>
 /// <remarks>
+/// A lot that the reader hands out again (<see cref="IRedeliveringLotOutboxReader"/>: an earlier recorder may
+/// have recorded it and died before acknowledging) is first looked up on chain, like a retried batch.
+/// An unreachable outbox (<see cref="LotOutboxUnavailableException"/>) is retried with the same backoff: a read
+/// simply comes again, an acknowledgement is repeated until it is through (the lots stay pending meanwhile).
 /// One transaction in flight at a time: Hardhat's automine refuses out-of-order nonces, and one sender in
 /// nonce order is simple and safe. The nonce is counted locally and asked again ("pending") after any failure.
 /// Failures (node down, node restarted, nonce refused, revert, missing receipt) are retried forever with
@@ -198,7 +239,20 @@ public sealed class LotRecorder : IDisposable
     private async Task<List<Lot>> CollectBatchAsync(ILotOutboxReader reader, CancellationToken cancellationToken)
     {
         var lots = new List<Lot>(_options.BatchSize);
-        lots.AddRange(await reader.ReadAsync(_options.BatchSize, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false));
+        for (int failures = 0; ; )
+        {
+            try
+            {
+                lots.AddRange(await reader.ReadAsync(_options.BatchSize, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false));
+                break;
+            }
+            catch (LotOutboxUnavailableException e)
+            {
+                failures++;
+                OutboxFailed(e, "reading lots", BackoffDelay(failures));
+                await BackoffAsync(failures, cancellationToken).ConfigureAwait(false);
+            }
+        }
         long start = _time.GetTimestamp();
         while (lots.Count < _options.BatchSize)
         {
@@ -207,7 +261,17 @@ public sealed class LotRecorder : IDisposable
             {
                 break;
             }
-            var more = await reader.ReadAsync(_options.BatchSize - lots.Count, left, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Lot> more;
+            try
+            {
+                more = await reader.ReadAsync(_options.BatchSize - lots.Count, left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LotOutboxUnavailableException e)
+            {
+                // The lots in hand are handed out to this reader: record them now, the rest comes later.
+                OutboxFailed(e, $"reading more lots for a batch of {lots.Count}", retryIn: null);
+                break;
+            }
             if (more.Count == 0)
             {
                 break;
@@ -223,7 +287,8 @@ public sealed class LotRecorder : IDisposable
     private async Task RecordAsync(List<Lot> batch, ILotOutboxReader reader, CancellationToken cancellationToken)
     {
         var pending = batch;
-        bool reconcile = false;
+        // A lot handed out before (to a recorder that died before its ack) may be on chain already: ask first.
+        bool reconcile = reader is IRedeliveringLotOutboxReader redelivering && batch.Exists(l => redelivering.MayBeRecorded(l.LotId));
         int failures = 0;
         while (pending.Count > 0)
         {
@@ -244,7 +309,6 @@ public sealed class LotRecorder : IDisposable
                     }
                 }
                 var receipt = await SendAsync(pending, cancellationToken).ConfigureAwait(false);
-                await reader.AckAsync(pending.Select(l => l.LotId).ToArray(), cancellationToken).ConfigureAwait(false);
                 UpdateStats(s => s with
                 {
                     LotsRecorded = s.LotsRecorded + pending.Count,
@@ -256,6 +320,8 @@ public sealed class LotRecorder : IDisposable
                 {
                     _logger.LogInformation("Recorded {Count} lots after {Failures} failed attempt(s) (block {Block}).", pending.Count, failures, receipt.BlockNumber);
                 }
+                // On chain: from here on only the acknowledgement is missing, and it is retried by itself.
+                await AckAsync(reader, pending.Select(l => l.LotId).ToArray(), cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -278,10 +344,10 @@ public sealed class LotRecorder : IDisposable
                     LastErrorAt = _time.GetUtcNow(),
                 });
                 var level = e is LedgerRevertException { Error: LedgerError.LotAlreadyRecorded } ? LogLevel.Information
-                    : e is JsonRpcTransportException or LedgerUnavailableException or JsonRpcException or TimeoutException or LedgerRevertException ? LogLevel.Warning
+                    : e is JsonRpcTransportException or LedgerUnavailableException or JsonRpcException or TimeoutException or LedgerRevertException or LotOutboxUnavailableException ? LogLevel.Warning
                     : LogLevel.Error;
                 _logger.Log(
-                    level, e is JsonRpcTransportException or LedgerRevertException ? null : e,
+                    level, e is JsonRpcTransportException or LedgerRevertException or LotOutboxUnavailableException ? null : e,
                     "Recording {Count} lots (ids {First}..{Last}) failed, attempt {Attempt}: {Reason}. Retrying in {Delay} ms after checking which lots are on chain.",
                     pending.Count, pending[0].LotId, pending[^1].LotId, failures, e.Message, BackoffDelay(failures).TotalMilliseconds);
             }
@@ -355,12 +421,55 @@ public sealed class LotRecorder : IDisposable
         {
             return lots;
         }
-        await reader.AckAsync(onChain, cancellationToken).ConfigureAwait(false);
         UpdateStats(s => s with { LotsFoundOnChain = s.LotsFoundOnChain + onChain.Length });
         _logger.LogInformation(
-            "{OnChain} of {Count} lots of the retried batch are already on chain (an earlier attempt landed): acknowledged, not sent again.",
+            "{OnChain} of {Count} lots of the batch are already on chain (an earlier attempt, or an earlier recorder, landed them): acknowledged, not sent again.",
             onChain.Length, lots.Count);
+        await AckAsync(reader, onChain, cancellationToken).ConfigureAwait(false);
         return lots.Where((_, i) => !recorded[i]).ToList();
+    }
+
+    /// <summary>Acknowledges lots that are on chain, retrying for as long as the outbox is unreachable.</summary>
+    private async Task AckAsync(ILotOutboxReader reader, IReadOnlyCollection<long> lotIds, CancellationToken cancellationToken)
+    {
+        for (int failures = 0; ; )
+        {
+            try
+            {
+                await reader.AckAsync(lotIds, cancellationToken).ConfigureAwait(false);
+                if (failures > 0)
+                {
+                    _logger.LogInformation("Acknowledged {Count} recorded lots after {Failures} failed attempt(s).", lotIds.Count, failures);
+                }
+                return;
+            }
+            catch (LotOutboxUnavailableException e)
+            {
+                failures++;
+                OutboxFailed(e, $"acknowledging {lotIds.Count} lots that are on chain (attempt {failures})", BackoffDelay(failures));
+                await BackoffAsync(failures, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void OutboxFailed(LotOutboxUnavailableException e, string what, TimeSpan? retryIn)
+    {
+        UpdateStats(s => s with
+        {
+            OutboxFailures = s.OutboxFailures + 1,
+            LastError = e.Message,
+            LastErrorAt = _time.GetUtcNow(),
+        });
+        if (retryIn is { } delay)
+        {
+            _logger.LogWarning(
+                "The lot outbox failed while {What}: {Reason}; retrying in {Delay} ms (unacknowledged lots stay in the outbox).",
+                what, e.Message, delay.TotalMilliseconds);
+        }
+        else
+        {
+            _logger.LogWarning("The lot outbox failed while {What}: {Reason}; recording the lots in hand first.", what, e.Message);
+        }
     }
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)

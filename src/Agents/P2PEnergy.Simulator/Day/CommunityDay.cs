@@ -27,12 +27,20 @@ public sealed record DayOptions
 /// <summary>A run cannot go on: the message says why and what to do.</summary>
 public sealed class DayRunException(string message) : Exception(message);
 
-/// <summary>Told after each slot is traded (and at the end of the ledger wait).</summary>
+/// <summary>Told after each slot is traded, while the ledger catches up and while the chain is audited.</summary>
 public interface IDayProgress
 {
     void Start(int slots);
     void SlotTraded(long slot, string localStart);
     void Phase(string what);
+
+    /// <summary>
+    /// While waiting for the ledger at the end: this run's lots on chain of those it made, and its slots settled on
+    /// chain of those that go there (0 of 0 when the exchange has no chain settler).
+    /// </summary>
+    void Ledger(long lotsOnChain, long lotsMade, long slotsOnChain, long slotsToSettle)
+    {
+    }
 }
 
 /// <summary>
@@ -118,6 +126,8 @@ public sealed class CommunityDay
             throw new DayRunException($"the exchange reports no valid ledger address (got \"{config.LedgerAddress}\"): orders could not be signed");
         var domain = new MarketDomain(config.ChainId == 0 ? MarketDomain.DevChainId : config.ChainId, ledgerAddress);
         _domain = domain;
+        // The ledger's counters before the run: the wait at the end counts this run's lots and settled slots.
+        var ledgerBefore = await Call(() => _ledger.GetLedgerStatusAsync(new Api.GetLedgerStatusRequest(), cancellationToken: ct), "GetLedgerStatus");
 
         // Which slots: whole local days from the start date, cut to the scenario's hours and --slots.
         var nowSeconds = info.NowUnixMs / 1000;
@@ -310,8 +320,11 @@ public sealed class CommunityDay
             foreach (var slot in slots)
                 participantSlots.Add(rows[(a.Address, slot)]);
 
+        // Every slot the exchange settled with a lot or a bill goes on chain (the chain settler skips only empty ones).
+        var billedSlots = participantSlots.Where(p => p.Billed).Select(p => p.Slot).ToHashSet();
+        var slotsToSettle = slots.Count(s => marketSlots[s].Settled && (marketSlots[s].LotCount > 0 || billedSlots.Contains(s)));
         _progress?.Phase("waiting for the ledger");
-        var (chain, caughtUp) = await WaitForLedgerAsync(ct);
+        var (chain, caughtUp) = await WaitForLedgerAsync(ledgerBefore, allLots.Count, slotsToSettle, ct);
         checks = checks with { LedgerCaughtUp = caughtUp };
 
         var run = new RunInfo(_scenario.Name, _scenario.Description, _options.Seed, MechanismName(_options.Mechanism), _options.Days, _scenario.Scale,
@@ -539,19 +552,42 @@ public sealed class CommunityDay
         return (prices, nonUniform);
     }
 
-    private async Task<(ChainResult, bool)> WaitForLedgerAsync(CancellationToken ct)
+    /// <summary>
+    /// Waits until the exchange reports nothing pending on chain (lots, order roots, settlements and deposits) and,
+    /// when it settles on chain, this run's settled slots all on chain (slots_settled_on_chain grown by
+    /// <paramref name="slotsToSettle"/> since <paramref name="before"/>), or until the ledger timeout.
+    /// </summary>
+    /// <remarks>
+    /// LedgerStatus cannot say whether a chain settler is configured (its counters are 0 either way): one is taken to
+    /// be when any of its counters moved. The pending counts alone could read 0 in the moment between a slot being
+    /// settled and its settlement being queued; the settled-slot count closes that gap.
+    /// </remarks>
+    private async Task<(ChainResult, bool)> WaitForLedgerAsync(Api.GetLedgerStatusResponse before, int lots, int slotsToSettle, CancellationToken ct)
     {
         var status = await Call(() => _ledger.GetLedgerStatusAsync(new Api.GetLedgerStatusRequest(), cancellationToken: ct), "GetLedgerStatus");
         var deadline = DateTimeOffset.UtcNow + _options.LedgerTimeout;
-        static bool Done(Api.GetLedgerStatusResponse s) => !s.Enabled || (s.LotsPending == 0 && s.RootsPending == 0 && s.SettlementsPending == 0);
+        static bool Settles(Api.GetLedgerStatusResponse s) => s.SlotsSettledOnChain > 0 || s.SettlementsPending > 0 || s.SettlementGasUsed > 0;
+        long SettledNow(Api.GetLedgerStatusResponse s) => s.SlotsSettledOnChain - before.SlotsSettledOnChain;
+        bool Done(Api.GetLedgerStatusResponse s) => !s.Enabled
+            || (s.LotsPending == 0 && s.RootsPending == 0 && s.SettlementsPending == 0 && (!Settles(s) || SettledNow(s) >= slotsToSettle));
+        void Report(Api.GetLedgerStatusResponse s)
+        {
+            if (!s.Enabled) return;
+            var onChain = s.LotsRecorded + s.LotsFoundOnChain - before.LotsRecorded - before.LotsFoundOnChain;
+            _progress?.Ledger(Math.Min(onChain, lots), lots, Math.Min(SettledNow(s), slotsToSettle), Settles(s) ? slotsToSettle : 0);
+        }
+        Report(status);
         while (!Done(status) && DateTimeOffset.UtcNow < deadline)
         {
             await Task.Delay(100, ct);
             status = await Call(() => _ledger.GetLedgerStatusAsync(new Api.GetLedgerStatusRequest(), cancellationToken: ct), "GetLedgerStatus");
+            Report(status);
         }
         var done = Done(status);
         if (!done)
-            _warnings.Add($"after {_options.LedgerTimeout.TotalSeconds:0} s the ledger still has {status.LotsPending} lot(s), {status.RootsPending} root(s) and {status.SettlementsPending} settlement(s) pending{(status.LastError.Length > 0 ? $"; last error: {status.LastError}" : "")}");
+            _warnings.Add($"after {_options.LedgerTimeout.TotalSeconds:0} s the ledger still has {status.LotsPending} lot(s), {status.RootsPending} root(s) and {status.SettlementsPending} settlement(s) pending"
+                + (Settles(status) ? $", {SettledNow(status)} of this run's {slotsToSettle} settled slot(s) on chain" : "")
+                + (status.LastError.Length > 0 ? $"; last error: {status.LastError}" : ""));
         return (new ChainResult(status.Enabled, status.ChainId, status.LedgerAddress, status.LotsMade, status.LotsRecorded, status.LotsFoundOnChain,
             status.LotsPending, status.RootsCommitted, status.RootsPending, status.SlotsSettledOnChain, status.SettlementsPending,
             status.TransactionsConfirmed, status.GasUsed, status.SettlementGasUsed, status.LastError), done);

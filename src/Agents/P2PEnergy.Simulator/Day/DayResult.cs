@@ -169,6 +169,47 @@ public sealed record RunChecks
         + ReadingsRefused + SlotsNotSettled + SlotsNotConserved + MissingReadings + BillsMissing + TariffMismatches + BillsAboveLots + (LedgerCaughtUp ? 0 : 1);
 }
 
+/// <summary>
+/// The ledger's transactions mined while the day ran (blocks <see cref="FromBlock"/> … <see cref="ToBlock"/>), from
+/// their receipts, by what they called: recordLots (the lot recorder), commitOrderRoot (the root committer),
+/// settleSlot and deposit (the chain settler); anything else sent to the ledger (an admin's call) as other.
+/// Reverted transactions are counted too (they cost gas): <see cref="Reverted"/> says how many.
+/// </summary>
+public sealed record ChainUsage(
+    ulong FromBlock,
+    ulong ToBlock,
+    int RecordingTransactions,
+    long RecordingGas,
+    int OrderRootTransactions,
+    long OrderRootGas,
+    int SettlementTransactions,
+    long SettlementGas,
+    int OtherTransactions,
+    long OtherGas,
+    int Reverted)
+{
+    /// <summary>The market's transactions: recording, order roots, settlement and deposits (not other).</summary>
+    [JsonIgnore]
+    public int Transactions => RecordingTransactions + OrderRootTransactions + SettlementTransactions;
+}
+
+/// <summary>
+/// The ledger auditor's verdict at the end of the day (LedgerAuditor: the chain's events alone, compared with every
+/// lot of the exchange), the chain as of block <see cref="Block"/>: lots and settled slots of this run's slots on chain,
+/// every lot of the ledger, the run's transactions and gas, and each discrepancy's sentence.
+/// </summary>
+public sealed record AuditSummary(
+    bool Passed,
+    string Ledger,
+    ulong FromBlock,
+    ulong Block,
+    int LedgerLots,
+    int ExchangeLots,
+    int RunLotsOnChain,
+    int RunSlotsSettledOnChain,
+    ChainUsage Usage,
+    IReadOnlyList<string> Discrepancies);
+
 public sealed record DayResult(
     RunInfo Run,
     IReadOnlyList<ParticipantInfo> Participants,
@@ -181,6 +222,9 @@ public sealed record DayResult(
     IReadOnlyList<string> Assumptions,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>The audit at the end of the day (day --rpc); null when the day ran without one.</summary>
+    public AuditSummary? Audit { get; init; }
+
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

@@ -5,9 +5,15 @@ namespace P2PEnergy.Simulator.Day;
 /// <summary>The simulator's <see cref="DayResult"/> as the report library's input (P2PEnergy.Report.SimulationResult).</summary>
 public static class ReportMapping
 {
-    /// <summary>The simulator does not run the ledger auditor; the report has no "not run" verdict, so it says so as its one line.</summary>
-    public const string AuditNotRun = "the ledger is audited from the chain alone by p2penergy-ledger audit, a separate step (scripts/demo.sh runs it after the day)";
+    /// <summary>Why a day without --rpc has no audit in its report.</summary>
+    public const string AuditNotRun = "the day ran without --rpc; audit the ledger from the chain alone with `day --rpc URL --deployment FILE` or `p2penergy-ledger audit`";
 
+    /// <summary>
+    /// The report's input. Chain figures: with the day's audit (<see cref="DayResult.Audit"/>), lots of the run's slots
+    /// on chain as the auditor found them, and transactions and gas from the receipts of the ledger's transactions
+    /// mined during the day; without it, the exchange's LedgerStatus. The verdict: <paramref name="audit"/> when given
+    /// (report --audit), else the day's audit, else "not run".
+    /// </summary>
     public static R.SimulationResult ToReportInput(DayResult r, R.AuditResult? audit = null)
     {
         var byId = r.Participants.ToDictionary(p => p.Id, StringComparer.Ordinal);
@@ -75,11 +81,24 @@ public static class ReportMapping
             };
         }).ToList();
         var c = r.Chain;
-        var chain = new R.ChainSummary(c.LotsRecorded + c.LotsFoundOnChain, c.Transactions,
-            new R.GasUsed(c.GasUsed, 0, c.SettlementGasUsed),
-            audit ?? R.AuditResult.NotRun(AuditNotRun));
-        var assumptions = r.Assumptions.Append(
-            "Chain gas: LedgerStatus gas_used (lot recording and order roots, not split) and settlement_gas_used.").ToList();
+        R.ChainSummary chain;
+        string chainAssumption;
+        if (r.Audit is { } a)
+        {
+            var u = a.Usage;
+            chain = new R.ChainSummary(a.RunLotsOnChain, u.Transactions, new R.GasUsed(u.RecordingGas, u.OrderRootGas, u.SettlementGas),
+                audit ?? new R.AuditResult(a.Passed, a.Discrepancies));
+            chainAssumption = $"Chain figures: lots of the run's slots on chain as the ledger auditor rebuilt them from the chain's events (ledger {a.Ledger}, block {a.Block}); "
+                + $"transactions and gas from the receipts of the ledger's transactions mined during the day (blocks {u.FromBlock}-{u.ToBlock}): recordLots (recording), commitOrderRoot (order roots), settleSlot and deposits (settlement).";
+        }
+        else
+        {
+            chain = new R.ChainSummary(c.LotsRecorded + c.LotsFoundOnChain, c.Transactions,
+                new R.GasUsed(c.GasUsed, 0, c.SettlementGasUsed),
+                audit ?? R.AuditResult.NotRun(AuditNotRun));
+            chainAssumption = "Chain figures: the exchange's LedgerStatus since it started; transactions are the lot recorder's; gas_used (lot recording and order roots, not split) and settlement_gas_used.";
+        }
+        var assumptions = r.Assumptions.Append(chainAssumption).ToList();
         return new R.SimulationResult
         {
             Scenario = scenario,

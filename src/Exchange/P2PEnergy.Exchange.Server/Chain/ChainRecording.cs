@@ -52,22 +52,26 @@ public sealed class LedgerOptions
 
     public bool Enabled => !string.IsNullOrWhiteSpace(RpcUrl);
 
-    public void Validate()
+    /// <summary>Whether the lot recorder runs in the exchange (an operator key is set); in Redis mode it may run on its own.</summary>
+    public bool RecordsInProcess => Enabled && !string.IsNullOrWhiteSpace(OperatorKey);
+
+    /// <param name="separateRecorder">Redis mode: lots go through the Redis outbox, so the recorder may be its own process (no Ledger:OperatorKey).</param>
+    public void Validate(bool separateRecorder = false)
     {
         if (!Enabled) return;
         if (!Uri.TryCreate(RpcUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:RpcUrl '{RpcUrl}' is not an http(s) URL"]);
         if (string.IsNullOrWhiteSpace(DeploymentFile) || !File.Exists(DeploymentFile))
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:DeploymentFile '{DeploymentFile}' does not exist; deploy first (p2penergy-ledger deploy ... --out FILE)"]);
-        if (string.IsNullOrWhiteSpace(OperatorKey))
-            throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:OperatorKey is required with Ledger:RpcUrl"]);
-        var operatorKey = ParseKey(nameof(OperatorKey), OperatorKey);
-        if (!string.IsNullOrWhiteSpace(RootCommitterKey) && ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address == operatorKey.Address)
+        if (string.IsNullOrWhiteSpace(OperatorKey) && !separateRecorder)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:OperatorKey is required with Ledger:RpcUrl (without Redis the lot recorder runs in the exchange)"]);
+        var operatorKey = string.IsNullOrWhiteSpace(OperatorKey) ? null : ParseKey(nameof(OperatorKey), OperatorKey);
+        if (!string.IsNullOrWhiteSpace(RootCommitterKey) && ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address == operatorKey?.Address)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:RootCommitterKey must be another key than Ledger:OperatorKey (their nonces would race)"]);
         if (!string.IsNullOrWhiteSpace(SettlerKey))
         {
             var settler = ParseKey(nameof(SettlerKey), SettlerKey).Address;
-            if (settler == operatorKey.Address || (!string.IsNullOrWhiteSpace(RootCommitterKey) && settler == ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address))
+            if (settler == operatorKey?.Address || (!string.IsNullOrWhiteSpace(RootCommitterKey) && settler == ParseKey(nameof(RootCommitterKey), RootCommitterKey).Address))
                 throw new OptionsValidationException(Section, typeof(LedgerOptions), ["Ledger:SettlerKey must be another key than Ledger:OperatorKey and Ledger:RootCommitterKey (their nonces would race)"]);
         }
         if (DepositJpy is < 0 or > 1_000_000_000)
@@ -115,7 +119,10 @@ public static class ChainRecording
     {
         var options = new LedgerOptions();
         builder.Configuration.GetSection(LedgerOptions.Section).Bind(options);
-        options.Validate();
+        // Redis mode: the journal writer puts lots in the Redis outbox once they are durable, and a recorder
+        // (here with Ledger:OperatorKey, or `p2penergy-ledger record --redis`) takes them from there.
+        var redisMode = !string.IsNullOrWhiteSpace(builder.Configuration[$"{Durability.RedisOptions.Section}:{nameof(Durability.RedisOptions.ConnectionString)}"]);
+        options.Validate(separateRecorder: redisMode);
         builder.Services.AddSingleton(options);
         if (options.Enabled)
         {
@@ -123,19 +130,25 @@ public static class ChainRecording
             // deployment's address and chain id; a different one is a configuration error.
             builder.Services.PostConfigure<ExchangeOptions>(exchange => AgreeWithDeployment(exchange, LedgerDeployment.Load(options.DeploymentFile)));
             builder.Services.AddSingleton(_ => new RootCommitterClient(new EthJsonRpcClient(new JsonRpcClientOptions { Endpoint = new Uri(options.RpcUrl) })));
-            builder.Services.AddLotRecorder(new LotRecorderSettings
+            if (options.RecordsInProcess)
             {
-                RpcUrl = new Uri(options.RpcUrl),
-                OperatorKeyHex = options.OperatorKey,
-                DeploymentPath = options.DeploymentFile,
-                Recorder = new LotRecorderOptions
+                builder.Services.AddLotRecorder(new LotRecorderSettings
                 {
-                    BatchSize = options.BatchSize,
-                    MaxBatchDelay = TimeSpan.FromMilliseconds(options.MaxBatchDelayMs),
-                },
-            });
-            builder.Services.AddSingleton<LotOutboxFeeder>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<LotOutboxFeeder>());
+                    RpcUrl = new Uri(options.RpcUrl),
+                    OperatorKeyHex = options.OperatorKey,
+                    DeploymentPath = options.DeploymentFile,
+                    Recorder = new LotRecorderOptions
+                    {
+                        BatchSize = options.BatchSize,
+                        MaxBatchDelay = TimeSpan.FromMilliseconds(options.MaxBatchDelayMs),
+                    },
+                });
+            }
+            if (!redisMode)
+            {
+                builder.Services.AddSingleton<LotOutboxFeeder>();
+                builder.Services.AddHostedService(sp => sp.GetRequiredService<LotOutboxFeeder>());
+            }
             if (!string.IsNullOrWhiteSpace(options.RootCommitterKey))
             {
                 builder.Services.AddSingleton(sp =>
@@ -279,20 +292,21 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
     public override async Task<Api.GetLedgerStatusResponse> GetLedgerStatus(Api.GetLedgerStatusRequest request, ServerCallContext context)
     {
         if (!options.Enabled) return new Api.GetLedgerStatusResponse { Enabled = false };
-        var recorder = services.GetRequiredService<LotRecorder>();
+        var recorder = services.GetService<LotRecorder>(); // null: the recorder runs on its own (Redis mode)
         var outbox = services.GetRequiredService<ILotOutbox>();
-        var feeder = services.GetRequiredService<LotOutboxFeeder>();
-        var stats = recorder.Stats;
+        var feeder = services.GetService<LotOutboxFeeder>(); // null in Redis mode: the journal feeds the outbox
+        var stats = recorder?.Stats ?? new LotRecorderStats();
+        var deployment = recorder?.Deployment ?? LedgerDeployment.Load(options.DeploymentFile);
         var roots = services.GetService<OrderRootCommitter>();
         var rootStats = roots?.Stats;
         var settler = services.GetService<ChainSettler>();
         return new Api.GetLedgerStatusResponse
         {
             Enabled = true,
-            ChainId = recorder.Deployment.ChainId,
-            LedgerAddress = recorder.Deployment.Ledger.ToString(),
-            Operator = recorder.Operator.ToString(),
-            LotsMade = feeder.LotsMade,
+            ChainId = deployment.ChainId,
+            LedgerAddress = deployment.Ledger.ToString(),
+            Operator = recorder?.Operator.ToString() ?? deployment.Operator.ToString(),
+            LotsMade = feeder?.LotsMade ?? services.GetRequiredService<Market>().Snapshot().LotCount,
             LotsPending = await outbox.CountPendingAsync(context.CancellationToken),
             LotsRecorded = stats.LotsRecorded,
             LotsFoundOnChain = stats.LotsFoundOnChain,
@@ -301,7 +315,7 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
             Retries = stats.Retries,
             LastBlock = stats.LastBlock,
             // The recorder's last failure, else the root committer's (a root that cannot be committed must show too).
-            LastError = feeder.LastRefusal ?? stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : null)
+            LastError = feeder?.LastRefusal ?? stats.LastError ?? (rootStats?.LastError is { } rootError ? $"order roots: {rootError}" : null)
                 ?? (settler?.Stats.LastError is { } settleError ? $"settlement: {settleError}" : ""),
             RootsCommitted = rootStats is null ? 0 : rootStats.RootsCommitted + rootStats.RootsFoundOnChain,
             RootsPending = roots?.Pending ?? 0,

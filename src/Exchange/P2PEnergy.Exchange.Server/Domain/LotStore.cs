@@ -14,6 +14,12 @@ public sealed class LotStore
 
     public int Count => _all.Count;
 
+    /// <summary>Lots by position (lot ids are dense from 1, so position = lot id - 1).</summary>
+    public Lot[] Range(int start, int count) => _all.GetRange(start, count).ToArray();
+
+    /// <summary>Every lot, in lot-id order (snapshots).</summary>
+    public IReadOnlyList<Lot> All => _all;
+
     public void Add(in Lot lot)
     {
         if (_all.Count > 0 && lot.LotId <= _all[^1].LotId)

@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using P2PEnergy.Exchange;
+using P2PEnergy.Exchange.Server.Durability;
+using P2PEnergy.Exchange.Server.Durability.Journal;
 using P2PEnergy.Exchange.Server.Hosting;
+using P2PEnergy.Exchange.Server.Observability;
 using P2PEnergy.Signing;
 
 namespace P2PEnergy.Exchange.Server.Domain;
@@ -11,10 +15,15 @@ namespace P2PEnergy.Exchange.Server.Domain;
 /// command did to the listeners (market-data subscribers, order streams) while still holding the lock,
 /// so that they see updates in exactly the order the core made them.
 /// </summary>
-public sealed partial class Market
+public sealed partial class Market : IDurabilityGate
 {
     private readonly Lock _lock = new();
-    private readonly MatchingEngine _engine;
+    private MatchingEngine _engine; // replaced only by RestoreState, at start-up
+    private readonly IMarketJournal _journal;
+    private readonly List<Lot> _commandLots = []; // lots of the command being applied, for the journal
+    private bool _replaying;
+    private long _replayNow;
+    private long _lastJournalSeq;
     private readonly MarketEventRecorder _recorder = new();
     private readonly LotStore _lots = new();
     private readonly Dictionary<(long Slot, Product Product), BookDepth> _lastDepth = new();
@@ -22,10 +31,16 @@ public sealed partial class Market
     private readonly ILogger<Market> _logger;
     private readonly SignedOrderStore _signedOrders = new();
     private readonly IOrderRootSink _orderRoots;
+    private readonly ExchangeMetrics? _metrics;
+
+    /// <summary>None while the journal is replayed: those commands were measured when they were first made.</summary>
+    private ExchangeMetrics? Metrics => _replaying ? null : _metrics;
     private GridTariff _tariff;
 
-    public Market(ExchangeOptions options, MarketClock clock, ILogger<Market> logger, IOrderRootSink? orderRoots = null)
+    public Market(ExchangeOptions options, MarketClock clock, ILogger<Market> logger, IOrderRootSink? orderRoots = null, IMarketJournal? journal = null, ExchangeMetrics? metrics = null)
     {
+        _metrics = metrics;
+        _journal = journal ?? NoMarketJournal.Instance;
         options.Validate();
         Options = options;
         Clock = clock;
@@ -51,7 +66,62 @@ public sealed partial class Market
         get { lock (_lock) return _tariff; }
     }
 
-    private long Now() => Clock.NowUnixMs;
+    private long Now() => _replaying ? _replayNow : Clock.NowUnixMs;
+
+    // ---------------------------------------------------------------- journal
+
+    /// <summary>Where accepted commands are written before they are acknowledged (the in-memory default writes nothing).</summary>
+    public IMarketJournal Journal => _journal;
+
+    /// <summary>The journal seq of the last command applied (read under the lock by outboxes stamping what they queue).</summary>
+    public long LastJournalSeq
+    {
+        get { lock (_lock) return _lastJournalSeq; }
+    }
+
+    /// <summary>Completes once every command applied so far (up to <paramref name="seq"/>) is durable.</summary>
+    public ValueTask WhenDurableAsync(long seq, CancellationToken cancellationToken) =>
+        seq <= 0 ? ValueTask.CompletedTask : _journal.WaitDurableAsync(seq, cancellationToken);
+
+    private bool Journaling => !_replaying && _journal.Enabled;
+
+    long IDurabilityGate.CurrentSeq => Volatile.Read(ref _lastJournalSeq);
+
+    long IDurabilityGate.DurableSeq => _journal.DurableSeq;
+
+    ValueTask IDurabilityGate.WaitDurableAsync(long seq, CancellationToken cancellationToken) => WhenDurableAsync(seq, cancellationToken);
+
+    /// <summary>The gate outboxes use, or null when nothing is journaled (no stamping, no waiting).</summary>
+    public IDurabilityGate? DurabilityGate => _journal.Enabled ? this : null;
+
+    /// <summary>Refuses a new command while the journal cannot take it (UNAVAILABLE at the edge). Under the lock.</summary>
+    private void EnsureJournalAccepting()
+    {
+        if (Journaling) _journal.EnsureAccepting();
+    }
+
+    /// <summary>Appends the command just applied, with the lots it made, under the lock. Returns its seq (0: not journaled).</summary>
+    private long JournalLocked(JournalEntry? entry, long now)
+    {
+        if (entry is null || !Journaling)
+        {
+            _commandLots.Clear();
+            return 0;
+        }
+        entry.UnixMs = now;
+        entry.NextOrderId = _engine.NextOrderId;
+        entry.NextLotId = _engine.NextLotId;
+        var seq = _journal.Append(entry, _commandLots.Count == 0 ? [] : _commandLots.ToArray());
+        _commandLots.Clear();
+        Volatile.Write(ref _lastJournalSeq, seq);
+        return seq;
+    }
+
+    private void AddLot(in Lot lot)
+    {
+        _lots.Add(lot);
+        if (Journaling) _commandLots.Add(lot);
+    }
 
     // ---------------------------------------------------------------- listeners
 
@@ -78,9 +148,12 @@ public sealed partial class Market
         ArgumentNullException.ThrowIfNull(signed);
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = Now();
             _recorder.Clear();
+            var started = Stopwatch.GetTimestamp();
             var code = _engine.Submit(command with { TimestampUnixMs = now }, _recorder);
+            Metrics?.RecordOrderCommand(OrderCommand.Submit, code, started);
             if (code != ResultCode.Ok)
             {
                 return Refused(code, 0, now, beforePublish);
@@ -88,6 +161,7 @@ public sealed partial class Market
             var accepted = ((OrderAcceptedEvent)_recorder.Events[0]).Order;
             _signedOrders.Add(accepted.OrderId, accepted.Slot, signed);
             var outcome = Finish(accepted.OrderId, accepted, now);
+            outcome = outcome with { JournalSeq = JournalLocked(Journaling ? JournalEntries.Submit(command, signed) : null, now) };
             beforePublish?.Invoke(outcome);
             Publish(now, accepted.Slot);
             return outcome;
@@ -98,15 +172,19 @@ public sealed partial class Market
     {
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = Now();
             _recorder.Clear();
             var slot = _engine.TryGetOrder(orderId, out var before) ? before.Order.Slot : (long?)null;
+            var started = Stopwatch.GetTimestamp();
             var code = _engine.Cancel(new CancelOrder(participant, orderId, now), _recorder);
+            Metrics?.RecordOrderCommand(OrderCommand.Cancel, code, started);
             if (code != ResultCode.Ok)
             {
                 return Refused(code, orderId, now, beforePublish);
             }
             var outcome = Finish(orderId, null, now);
+            outcome = outcome with { JournalSeq = JournalLocked(Journaling ? JournalEntries.Cancel(participant, orderId) : null, now) };
             beforePublish?.Invoke(outcome);
             Publish(now, slot);
             return outcome;
@@ -117,15 +195,19 @@ public sealed partial class Market
     {
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = Now();
             _recorder.Clear();
             var slot = _engine.TryGetOrder(orderId, out var before) ? before.Order.Slot : (long?)null;
+            var started = Stopwatch.GetTimestamp();
             var code = _engine.Reduce(new ReduceOrder(participant, orderId, reduceByWh, now), _recorder);
+            Metrics?.RecordOrderCommand(OrderCommand.Reduce, code, started);
             if (code != ResultCode.Ok)
             {
                 return Refused(code, orderId, now, beforePublish);
             }
             var outcome = Finish(orderId, null, now);
+            outcome = outcome with { JournalSeq = JournalLocked(Journaling ? JournalEntries.Reduce(participant, orderId, reduceByWh) : null, now) };
             beforePublish?.Invoke(outcome);
             Publish(now, slot);
             return outcome;
@@ -149,13 +231,14 @@ public sealed partial class Market
             {
                 case LotCreatedEvent lc:
                     lots.Add(lc.Lot);
-                    _lots.Add(lc.Lot);
+                    AddLot(lc.Lot);
                     break;
                 case OrderDoneEvent d when d.OrderId == orderId:
                     done = d;
                     break;
             }
         }
+        Metrics?.RecordLotsMatched(lots.Count);
         OrderState? live = _engine.TryGetOrder(orderId, out var state) ? state : null;
         return new CommandOutcome(ResultCode.Ok, orderId, accepted, live, lots, done, now);
     }
@@ -227,7 +310,12 @@ public sealed partial class Market
     public ResultCode RegisterParticipant(Address address, int zone, ParticipantKind kind)
     {
         ResultCode code;
-        lock (_lock) code = _engine.RegisterParticipant(address, zone, kind);
+        lock (_lock)
+        {
+            EnsureJournalAccepting();
+            code = _engine.RegisterParticipant(address, zone, kind);
+            if (code == ResultCode.Ok) JournalLocked(Journaling ? JournalEntries.Register(address, zone, kind) : null, Now());
+        }
         if (code == ResultCode.Ok)
         {
             LogParticipantRegistered(address.ToString(), zone, kind);
@@ -242,8 +330,11 @@ public sealed partial class Market
         ResultCode code;
         lock (_lock)
         {
-            code = _engine.OpenSlot(slot, m, Now());
+            EnsureJournalAccepting();
+            var now = Now();
+            code = _engine.OpenSlot(slot, m, now);
             info = code == ResultCode.Ok && _engine.TryGetSlot(slot, out var s) ? s : default;
+            if (code == ResultCode.Ok) JournalLocked(Journaling ? JournalEntries.OpenSlots(slot, 1, m) : null, now);
         }
         if (code == ResultCode.Ok) LogSlotsOpened(slot, 1, m);
         return code;
@@ -260,6 +351,7 @@ public sealed partial class Market
         failedSlot = 0;
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = Now();
             for (var i = 0; i < count; i++)
             {
@@ -281,6 +373,7 @@ public sealed partial class Market
                 list.Add(info);
             }
             opened = list;
+            JournalLocked(Journaling ? JournalEntries.OpenSlots(firstSlot, count, m) : null, now);
         }
         LogSlotsOpened(firstSlot, count, m);
         return ResultCode.Ok;
@@ -302,7 +395,10 @@ public sealed partial class Market
         ResultCode code;
         lock (_lock)
         {
-            code = CloseGateLocked(slot, Now(), out closure, sealedSlots);
+            EnsureJournalAccepting();
+            var now = Now();
+            code = CloseGateLocked(slot, now, out closure, sealedSlots);
+            if (code == ResultCode.Ok) JournalLocked(Journaling ? JournalEntries.CloseGate(slot) : null, now);
         }
         BuildOrderRoots(sealedSlots);
         return code;
@@ -315,7 +411,11 @@ public sealed partial class Market
         List<GateClosure> closed;
         lock (_lock)
         {
-            closed = CloseDueGatesLocked(Now(), sealedSlots);
+            var now = Now();
+            if (Journaling && !HasDueGatesLocked(now)) return [];
+            EnsureJournalAccepting();
+            closed = CloseDueGatesLocked(now, sealedSlots);
+            if (closed.Count > 0) JournalLocked(Journaling ? JournalEntries.CloseDueGates() : null, now);
         }
         BuildOrderRoots(sealedSlots);
         return closed;
@@ -332,14 +432,18 @@ public sealed partial class Market
         var sealedSlots = new List<SealedSlot>();
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = by is { } d ? clock.Advance(d) : clock.AdvanceTo(DateTimeOffset.FromUnixTimeSeconds(toUnixSeconds!.Value));
             nowUnixMs = now.ToUnixTimeMilliseconds();
             closed = CloseDueGatesLocked(nowUnixMs, sealedSlots);
+            JournalLocked(Journaling ? JournalEntries.AdvanceClock() : null, nowUnixMs);
         }
         BuildOrderRoots(sealedSlots);
         LogClockAdvanced(DateTimeOffset.FromUnixTimeMilliseconds(nowUnixMs), closed.Count);
         return closed;
     }
+
+    private bool HasDueGatesLocked(long now) => _engine.SlotsDueForGateClosure(now).Count > 0;
 
     private List<GateClosure> CloseDueGatesLocked(long now, List<SealedSlot> sealedSlots)
     {
@@ -380,7 +484,9 @@ public sealed partial class Market
     {
         closure = null;
         _recorder.Clear();
+        var started = Stopwatch.GetTimestamp();
         var code = _engine.CloseGate(slot, _recorder);
+        Metrics?.RecordGateClosure(started);
         if (code != ResultCode.Ok) return code;
         if (_signedOrders.Seal(slot) is { } signed) sealedSlots.Add(new SealedSlot(slot, signed));
         var results = new List<ClearingResult>();
@@ -396,7 +502,7 @@ public sealed partial class Market
                     results.Add(sc.Result);
                     break;
                 case LotCreatedEvent lc:
-                    _lots.Add(lc.Lot);
+                    AddLot(lc.Lot);
                     lots++;
                     matched += lc.Lot.EnergyWh;
                     break;
@@ -408,6 +514,7 @@ public sealed partial class Market
                     break;
             }
         }
+        Metrics?.RecordLotsMatched(lots);
         closure = new GateClosure(slot, mechanism, results, lots, matched, expired, now);
         Publish(now, mechanism == Mechanism.Continuous ? slot : null);
         foreach (var product in (Product[])[Product.Standard, Product.Green])
@@ -429,7 +536,9 @@ public sealed partial class Market
                 if ((uint)e.SellerZone >= (uint)_engine.Config.MaxZones || (uint)e.BuyerZone >= (uint)_engine.Config.MaxZones) return ResultCode.InvalidZone;
                 if (e.FeeTicks < 0 || e.FeeTicks > _engine.Config.MaxPriceTicks) return ResultCode.InvalidWheelingFee;
             }
+            EnsureJournalAccepting();
             code = _engine.SetWheelingTable(WheelingTable.Build(_engine.Config.MaxZones, defaultFeeTicks, entries));
+            if (code == ResultCode.Ok) JournalLocked(Journaling ? JournalEntries.SetWheeling(defaultFeeTicks, entries) : null, Now());
         }
         if (code == ResultCode.Ok) LogWheelingTableSet(defaultFeeTicks, entries.Count);
         return code;
@@ -438,7 +547,12 @@ public sealed partial class Market
     /// <summary>Replaces the grid tariff; the caller has checked it.</summary>
     public void SetGridTariff(GridTariff tariff)
     {
-        lock (_lock) _tariff = tariff;
+        lock (_lock)
+        {
+            EnsureJournalAccepting();
+            _tariff = tariff;
+            JournalLocked(Journaling ? JournalEntries.SetTariff(tariff) : null, Now());
+        }
         LogTariffSet(tariff.RetailTicks, tariff.BuyBackTicks, tariff.TimeOfUseRetail.Count);
     }
 

@@ -101,6 +101,42 @@ public sealed class SignedOrderStore
         return tree;
     }
 
+    /// <summary>Every accepted order's signed form (in order-id order) and the sealed slots, for a snapshot.</summary>
+    public (List<Durability.SignedOrderRecord> Orders, List<long> SealedSlots) Export()
+    {
+        lock (_lock)
+        {
+            var orders = new List<Durability.SignedOrderRecord>(_byOrderId.Count);
+            foreach (var (orderId, at) in _byOrderId.OrderBy(kv => kv.Key))
+            {
+                var o = at.Slot.Orders[at.Index].Order;
+                orders.Add(new Durability.SignedOrderRecord(orderId, at.SlotIndex, o.Message, o.Digest, o.Signature));
+            }
+            var sealedSlots = _slots.Where(kv => kv.Value.Sealed).Select(kv => kv.Key).Order().ToList();
+            return (orders, sealedSlots);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the store from a snapshot (at start-up, before anyone reads it): the orders, the sealed slots and
+    /// their trees. Returns the sealed slots' trees in slot order, for the order-root sink.
+    /// </summary>
+    public List<(long Slot, OrderMerkleTree Tree)> Import(IEnumerable<Durability.SignedOrderRecord> orders, IEnumerable<long> sealedSlots)
+    {
+        var trees = new List<(long, OrderMerkleTree)>();
+        lock (_lock)
+        {
+            if (_byOrderId.Count > 0 || _slots.Count > 0) throw new InvalidOperationException("a snapshot is restored only into an empty store");
+        }
+        foreach (var o in orders) Add(o.OrderId, o.Slot, new SignedOrder(o.Message, o.Digest, o.Signature));
+        foreach (var slot in sealedSlots.Order())
+        {
+            var signed = Seal(slot);
+            if (signed is not null) trees.Add((slot, BuildTree(slot, signed)));
+        }
+        return trees;
+    }
+
     public bool TryGetSlotOrderRoot(long slot, out byte[] root, out int count)
     {
         lock (_lock)

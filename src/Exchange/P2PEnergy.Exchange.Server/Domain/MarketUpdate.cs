@@ -37,6 +37,9 @@ public sealed record CommandOutcome(
     long UnixMs)
 {
     public bool Ok => Code == ResultCode.Ok;
+
+    /// <summary>The command's journal seq (0: not journaled); answer the client once it is durable.</summary>
+    public long JournalSeq { get; init; }
 }
 
 /// <summary>What closing one slot's gate did.</summary>

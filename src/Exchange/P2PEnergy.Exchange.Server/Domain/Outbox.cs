@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using P2PEnergy.Exchange.Server.Durability;
 
 namespace P2PEnergy.Exchange.Server.Domain;
 
@@ -14,16 +15,23 @@ namespace P2PEnergy.Exchange.Server.Domain;
 /// within bounds by waiting in <see cref="WaitForRoomAsync"/> before it reads its next command.</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// With a journal (Redis mode), each message is stamped with the journal seq of the last command applied when it
+/// was queued, and is handed to the reader only once that seq is durable: nobody hears of a command (its ack, its
+/// lots, a book change) that a crash could still undo.
+/// </remarks>
 public sealed class Outbox<T>
 {
-    private readonly Channel<T> _channel = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(T Item, long Seq)> _channel = Channel.CreateUnbounded<(T, long)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IDurabilityGate? _durability;
     private readonly Lock _sync = new();
     private TaskCompletionSource? _room;
     private int _count;
     private string? _dropReason;
 
-    public Outbox(int capacity)
+    public Outbox(int capacity, IDurabilityGate? durability = null)
     {
+        _durability = durability;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
     }
@@ -64,7 +72,7 @@ public sealed class Outbox<T>
 
     private bool PostLocked(T item)
     {
-        if (!_channel.Writer.TryWrite(item)) return false;
+        if (!_channel.Writer.TryWrite((item, _durability?.CurrentSeq ?? 0))) return false;
         _count++;
         return true;
     }
@@ -107,8 +115,9 @@ public sealed class Outbox<T>
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (reader.TryRead(out var item))
+            while (reader.TryRead(out var entry))
             {
+                var (item, seq) = entry;
                 bool dropped;
                 lock (_sync)
                 {
@@ -121,6 +130,10 @@ public sealed class Outbox<T>
                     }
                 }
                 if (dropped) yield break;
+                if (_durability is not null && seq > _durability.DurableSeq)
+                {
+                    await _durability.WaitDurableAsync(seq, cancellationToken).ConfigureAwait(false);
+                }
                 yield return item;
             }
         }

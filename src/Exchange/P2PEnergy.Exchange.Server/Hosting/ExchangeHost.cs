@@ -3,6 +3,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using P2PEnergy.Exchange.Server.Domain;
 using P2PEnergy.Exchange.Server.Chain;
+using P2PEnergy.Exchange.Server.Durability;
+using P2PEnergy.Exchange.Server.Observability;
 using P2PEnergy.Exchange.Server.Services;
 
 namespace P2PEnergy.Exchange.Server.Hosting;
@@ -28,14 +30,16 @@ public static class ExchangeHost
         services.AddSingleton<MarketDataHub>();
         services.AddHostedService<GateClosingService>();
 
-        services.AddGrpc();
+        services.AddGrpc(grpc => grpc.Interceptors.Add<JournalUnavailableInterceptor>());
         services.AddOptions<GrpcServiceOptions>()
             .Configure<ExchangeOptions>((grpc, exchange) => grpc.MaxReceiveMessageSize = exchange.MaxMessageSizeBytes);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<MarketHealthCheck>("market");
+        builder.AddDurability(); // before the chain recording: in Redis mode the lot outbox is Redis's
         builder.AddChainRecording();
         builder.AddMetering();
         builder.AddSettlement();
+        builder.AddObservability();
         return builder;
     }
 
@@ -43,6 +47,8 @@ public static class ExchangeHost
     {
         // Resolve the market at start-up so that a bad configuration fails now, not at the first call.
         app.Services.GetRequiredService<MarketDataHub>();
+        // Redis mode: the market is rebuilt from its journal before any service answers.
+        app.RecoverFromJournal();
         app.MapGrpcService<ExchangeGrpcService>();
         app.MapGrpcService<MarketAdminGrpcService>();
         app.MapGrpcHealthChecksService();
@@ -50,6 +56,7 @@ public static class ExchangeHost
         app.MapChainRecording();
         app.MapMetering();
         app.MapSettlement();
+        app.MapObservability();
         return app;
     }
 

@@ -13,7 +13,7 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
-    public override Task<Api.SubmitOrderResponse> SubmitOrder(Api.SubmitOrderRequest request, ServerCallContext context)
+    public override async Task<Api.SubmitOrderResponse> SubmitOrder(Api.SubmitOrderRequest request, ServerCallContext context)
     {
         if (!Wire.TryParseOrder(request.Order, out var command, out var refusal)) throw refusal.ToException();
         if (!OrderSignatures.TryAuthenticate(market, request.Order, command.Participant, "order.", out var signed, out refusal)) throw refusal.ToException();
@@ -27,25 +27,28 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
             AcceptedAtUnixMs = outcome.UnixMs,
         };
         foreach (var lot in outcome.Lots) response.Lots.Add(lot.ToWire());
-        return Task.FromResult(response);
+        await market.WhenDurableAsync(outcome.JournalSeq, context.CancellationToken);
+        return response;
     }
 
-    public override Task<Api.CancelOrderResponse> CancelOrder(Api.CancelOrderRequest request, ServerCallContext context)
+    public override async Task<Api.CancelOrderResponse> CancelOrder(Api.CancelOrderRequest request, ServerCallContext context)
     {
         if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)
             || !OrderSignatures.TryAuthenticate(market, request, participant, out refusal)) throw refusal.ToException();
         var outcome = market.Cancel(participant, request.OrderId);
         if (!outcome.Ok) throw ResultStatus.ForOrderCommand(outcome.Code, request.Participant, request.OrderId, 0, market.Config).ToException();
-        return Task.FromResult(new Api.CancelOrderResponse { Done = outcome.Done!.ToWire() });
+        await market.WhenDurableAsync(outcome.JournalSeq, context.CancellationToken);
+        return new Api.CancelOrderResponse { Done = outcome.Done!.ToWire() };
     }
 
-    public override Task<Api.ReduceOrderResponse> ReduceOrder(Api.ReduceOrderRequest request, ServerCallContext context)
+    public override async Task<Api.ReduceOrderResponse> ReduceOrder(Api.ReduceOrderRequest request, ServerCallContext context)
     {
         if (!TryParseOwner(request.Participant, request.Signature, out var participant, out var refusal)
             || !OrderSignatures.TryAuthenticate(market, request, participant, out refusal)) throw refusal.ToException();
         var outcome = market.Reduce(participant, request.OrderId, request.ReduceByWh);
         if (!outcome.Ok) throw ResultStatus.ForOrderCommand(outcome.Code, request.Participant, request.OrderId, request.ReduceByWh, market.Config).ToException();
-        return Task.FromResult(new Api.ReduceOrderResponse { OrderId = request.OrderId, RemainingWh = outcome.Live!.Value.RemainingWh });
+        await market.WhenDurableAsync(outcome.JournalSeq, context.CancellationToken);
+        return new Api.ReduceOrderResponse { OrderId = request.OrderId, RemainingWh = outcome.Live!.Value.RemainingWh };
     }
 
     public override Task<Api.GetOrderResponse> GetOrder(Api.GetOrderRequest request, ServerCallContext context)
@@ -287,6 +290,25 @@ public sealed class ExchangeGrpcService(Market market, MarketDataHub marketData)
     }
 
     private void Apply(Api.StreamOrdersRequest request, in Prepared prepared, OrderStreamSession session)
+    {
+        try
+        {
+            ApplyToMarket(request, prepared, session);
+        }
+        catch (Durability.JournalUnavailableException e)
+        {
+            // Refused before the market applied it: this request alone is answered UNAVAILABLE, the stream goes on.
+            var orderId = request.CommandCase switch
+            {
+                Api.StreamOrdersRequest.CommandOneofCase.Cancel => request.Cancel.OrderId,
+                Api.StreamOrdersRequest.CommandOneofCase.Reduce => request.Reduce.OrderId,
+                _ => 0,
+            };
+            session.Acknowledge(Ack(request.RequestId, orderId, ResultStatus.Unavailable(e.Message)), null);
+        }
+    }
+
+    private void ApplyToMarket(Api.StreamOrdersRequest request, in Prepared prepared, OrderStreamSession session)
     {
         var id = request.RequestId;
         switch (request.CommandCase)

@@ -17,6 +17,13 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
 
     private void Authorize(ServerCallContext context) => AdminGuard.Authorize(market.Options.AdminToken, context);
 
+    /// <summary>Answers once the command just applied is durable (Redis mode; at once in memory).</summary>
+    private async Task<T> Durable<T>(ServerCallContext context, T response)
+    {
+        await market.WhenDurableAsync(market.LastJournalSeq, context.CancellationToken);
+        return response;
+    }
+
     public override Task<Api.RegisterParticipantResponse> RegisterParticipant(Api.RegisterParticipantRequest request, ServerCallContext context)
     {
         Authorize(context);
@@ -32,7 +39,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
                 _ => ResultStatus.Refuse(code, "address", $"got {request.Address}"),
             }).ToException();
         }
-        return Task.FromResult(new Api.RegisterParticipantResponse
+        return Durable(context, new Api.RegisterParticipantResponse
         {
             Participant = new Participant(address, request.Zone, kind).ToWire(),
         });
@@ -43,7 +50,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
         Authorize(context);
         var code = market.OpenSlot(request.Slot, MechanismOrDefault(request.Mechanism), out var info);
         if (code != ResultCode.Ok) throw SlotRefusal(code, "slot", request.Slot, request.Mechanism).ToException();
-        return Task.FromResult(new Api.OpenSlotResponse { Slot = info.ToWire(Config) });
+        return Durable(context, new Api.OpenSlotResponse { Slot = info.ToWire(Config) });
     }
 
     public override Task<Api.OpenSlotsResponse> OpenSlots(Api.OpenSlotsRequest request, ServerCallContext context)
@@ -57,7 +64,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
         if (code != ResultCode.Ok) throw SlotRefusal(code, "first_slot", failed, request.Mechanism).ToException();
         var response = new Api.OpenSlotsResponse();
         foreach (var s in opened) response.Slots.Add(s.ToWire(Config));
-        return Task.FromResult(response);
+        return Durable(context, response);
     }
 
     private static Mechanism? MechanismOrDefault(Api.Mechanism mechanism) =>
@@ -76,7 +83,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
         Authorize(context);
         var code = market.CloseGate(request.Slot, out var closure);
         if (code != ResultCode.Ok) throw ResultStatus.Refuse(code, "slot", $"got {request.Slot}").ToException();
-        return Task.FromResult(new Api.CloseGateResponse { Closure = closure!.ToWire() });
+        return Durable(context, new Api.CloseGateResponse { Closure = closure!.ToWire() });
     }
 
     public override Task<Api.SetWheelingTableResponse> SetWheelingTable(Api.SetWheelingTableRequest request, ServerCallContext context)
@@ -99,7 +106,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
         }
         var code = market.SetWheelingTable(request.DefaultFeeTicks, entries);
         if (code != ResultCode.Ok) throw ResultStatus.Refuse(code, "entries", null).ToException();
-        return Task.FromResult(market.Snapshot().Wheeling.ToWire());
+        return Durable(context, market.Snapshot().Wheeling.ToWire());
     }
 
     public override Task<Api.SetGridTariffResponse> SetGridTariff(Api.SetGridTariffRequest request, ServerCallContext context)
@@ -129,7 +136,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
         }
         var tariff = new GridTariff(t.RetailTicks, t.BuyBackTicks, timeOfUse, market.Options.TariffUtcOffsetMinutes);
         market.SetGridTariff(tariff);
-        return Task.FromResult(new Api.SetGridTariffResponse { Tariff = tariff.ToWire() });
+        return Durable(context, new Api.SetGridTariffResponse { Tariff = tariff.ToWire() });
     }
 
     private bool InBand(long ticks) => ticks >= Config.MinPriceTicks && ticks <= Config.MaxPriceTicks;
@@ -212,6 +219,6 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
         }
         var response = new Api.AdvanceClockResponse { NowUnixMs = now };
         foreach (var c in closed) response.Closed.Add(c.ToWire());
-        return Task.FromResult(response);
+        return Durable(context, response);
     }
 }

@@ -14,12 +14,14 @@ public sealed class MarketDataHub : IMarketListener
 {
     private readonly Lock _sync = new();
     private readonly int _capacity;
+    private readonly P2PEnergy.Exchange.Server.Durability.IDurabilityGate? _durability;
     private MarketDataSubscription[] _subscribers = [];
     private ulong _sequence;
 
     public MarketDataHub(Market market)
     {
         _capacity = market.Options.StreamBufferCapacity;
+        _durability = market.DurabilityGate;
         market.AddListener(this);
     }
 
@@ -29,7 +31,7 @@ public sealed class MarketDataHub : IMarketListener
 
     public MarketDataSubscription Subscribe(long? slot)
     {
-        var subscription = new MarketDataSubscription(this, slot, new Outbox<Api.MarketDataEvent>(_capacity));
+        var subscription = new MarketDataSubscription(this, slot, new Outbox<Api.MarketDataEvent>(_capacity, _durability));
         lock (_sync) _subscribers = [.. _subscribers, subscription];
         return subscription;
     }

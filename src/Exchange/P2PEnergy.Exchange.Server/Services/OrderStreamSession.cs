@@ -19,7 +19,7 @@ public sealed class OrderStreamSession : IMarketListener, IDisposable
     public OrderStreamSession(Market market)
     {
         _market = market;
-        Outbox = new Outbox<Api.StreamOrdersResponse>(market.Options.StreamBufferCapacity);
+        Outbox = new Outbox<Api.StreamOrdersResponse>(market.Options.StreamBufferCapacity, market.DurabilityGate);
         market.AddListener(this);
     }
 

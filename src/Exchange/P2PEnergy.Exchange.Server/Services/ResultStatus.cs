@@ -75,6 +75,15 @@ public static class ResultStatus
     /// </summary>
     public const int NotSettled = 130;
 
+    /// <summary>
+    /// The journal (Redis mode) cannot take or confirm the command: UNAVAILABLE, with the reason (issue 7). A command
+    /// refused before it was applied changed nothing; one applied but not yet durable takes effect once written,
+    /// or not at all if the exchange stops first: retry with the same client order id to find out (ALREADY_EXISTS).
+    /// </summary>
+    public const int JournalUnavailable = 140;
+
+    public static Refusal Unavailable(string reason) => new(StatusCode.Unavailable, JournalUnavailable, reason);
+
     /// <summary>A settlement asked for too early (<see cref="NotSettled"/>).</summary>
     public static Refusal NotSettledYet(string field, string problem, string? detail = null) =>
         new(StatusCode.FailedPrecondition, NotSettled, Format(field, problem, detail));
