@@ -30,9 +30,15 @@ public static class DurabilityRegistration
         services.AddSingleton(sp =>
         {
             var outbox = sp.GetRequiredService<RedisLotOutbox>();
-            return new RedisMarketJournal(sp.GetRequiredService<IConnectionMultiplexer>(), options,
+            var journal = new RedisMarketJournal(sp.GetRequiredService<IConnectionMultiplexer>(), options,
                 async (lots, ct) => await outbox.AddRangeAsync(lots, ct).ConfigureAwait(false),
                 sp.GetRequiredService<ILogger<RedisMarketJournal>>());
+            if (sp.GetService<Observability.ExchangeMetrics>() is { } metrics)
+            {
+                journal.BatchWritten = metrics.RecordJournalAppend;
+                metrics.ObserveJournalBacklog(() => journal.Backlog);
+            }
+            return journal;
         });
         services.AddSingleton<IMarketJournal>(sp => sp.GetRequiredService<RedisMarketJournal>());
         services.AddSingleton<JournalRecovery>();

@@ -99,10 +99,14 @@ public sealed partial class RedisMarketJournal : IMarketJournal, IAsyncDisposabl
 
     public long Append(JournalEntry entry, IReadOnlyList<Lot> lots)
     {
-        var pending = new Pending(LastSeq + 1, entry.ToByteArray(), lots.Count == 0 ? [] : lots.ToArray());
+        var data = entry.ToByteArray();
+        var lotArray = lots.Count == 0 ? [] : lots.ToArray();
+        Pending pending;
         TaskCompletionSource work;
+        // The market and the meter readings append under their own locks: the seq is taken under the journal's.
         lock (_sync)
         {
+            pending = new Pending(LastSeq + 1, data, lotArray);
             _queue.Enqueue(pending);
             Volatile.Write(ref _lastSeq, pending.Seq);
             work = _work;

@@ -1,0 +1,152 @@
+using Grpc.Core;
+using P2PEnergy.Durability.Tests.Infrastructure;
+using P2PEnergy.Exchange.Protos.V1;
+using P2PEnergy.Testing;
+using Xunit.Abstractions;
+
+namespace P2PEnergy.Durability.Tests;
+
+/// <summary>
+/// The exchange as a real process in Redis mode, killed with SIGKILL in the middle of a burst of signed orders on
+/// an order stream, then started again: every acknowledged order survives, none is applied twice, and once the
+/// client has re-sent what it had no answer for, the lots are those of a run that was never interrupted.
+/// </summary>
+public sealed class ExchangeCrashTests(ITestOutputHelper output)
+{
+    private const int Orders = 3000;
+    private const int BatchSize = 50;
+    private const int Seed = 7;
+
+    private static Dictionary<string, string> Config(RedisServer redis, string market) => new()
+    {
+        ["Exchange:Clock"] = "Simulated",
+        ["Exchange:SimulatedStartUnixSeconds"] = RedisExchangeHost.StartUnixSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Exchange:DefaultMechanism"] = "Continuous",
+        ["Redis:ConnectionString"] = redis.ConnectionString,
+        ["Redis:Market"] = market,
+        ["Redis:SnapshotEveryEntries"] = "1000",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    /// <summary>What the stream acknowledged: order index → (status, order id).</summary>
+    private sealed record Ack(int Status, long OrderId);
+
+    /// <summary>
+    /// Sends orders [from, Orders) on one stream in batches; stops quietly when the stream breaks (the server died).
+    /// <paramref name="onAck"/> sees every ack as it arrives.
+    /// </summary>
+    private static async Task SendAsync(ExchangeService.ExchangeServiceClient client, IEnumerable<int> indexes, Action<int, Ack> onAck)
+    {
+        using var call = client.StreamOrders();
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var response in call.ResponseStream.ReadAllAsync())
+                {
+                    foreach (var r in response.Batch.Count > 0 ? response.Batch : [response])
+                    {
+                        if (r.Ack is { } ack) onAck((int)ack.RequestId, new Ack(ack.StatusCode, ack.OrderId));
+                    }
+                }
+            }
+            catch (RpcException)
+            {
+                // The server went away mid-stream.
+            }
+        });
+        try
+        {
+            foreach (var chunk in indexes.Chunk(BatchSize))
+            {
+                var request = new StreamOrdersRequest();
+                foreach (var i in chunk)
+                {
+                    request.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)i, Submit = new SubmitOrderRequest { Order = Trading.Order(Seed, i) } });
+                }
+                await call.RequestStream.WriteAsync(request);
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        {
+            // Writing failed: the server is gone.
+        }
+        await reader;
+    }
+
+    [Fact]
+    public async Task Kill_9_during_an_order_burst_loses_no_acknowledged_order_and_applies_none_twice()
+    {
+        await using var redis = await RedisServer.StartAsync();
+
+        // The uninterrupted run: its own market on the same Redis.
+        List<Lot> expectedLots;
+        List<string> expectedOrders;
+        await using (var calm = await ExchangeProcess.StartAsync(Config(redis, "calm")))
+        {
+            using var channel = calm.CreateChannel();
+            await Trading.SetUpAsync(new MarketAdmin.MarketAdminClient(channel));
+            var acks = 0;
+            await SendAsync(new ExchangeService.ExchangeServiceClient(channel), Enumerable.Range(0, Orders), (_, a) =>
+            {
+                Assert.Equal((int)StatusCode.OK, a.Status);
+                Interlocked.Increment(ref acks);
+            });
+            Assert.Equal(Orders, acks);
+            var exchange = new ExchangeService.ExchangeServiceClient(channel);
+            expectedLots = await Trading.AllLotsAsync(exchange);
+            expectedOrders = await Trading.AllOrdersAsync(exchange, Orders + 1);
+        }
+        Assert.True(expectedLots.Count > 500, $"the flow should trade ({expectedLots.Count} lots)");
+
+        // The same flow, killed with SIGKILL once about a third of it is acknowledged.
+        await using var exchangeProcess = await ExchangeProcess.StartAsync(Config(redis, "crash"));
+        var acked = new System.Collections.Concurrent.ConcurrentDictionary<int, Ack>();
+        using (var channel = exchangeProcess.CreateChannel())
+        {
+            await Trading.SetUpAsync(new MarketAdmin.MarketAdminClient(channel));
+            var killed = 0;
+            await SendAsync(new ExchangeService.ExchangeServiceClient(channel), Enumerable.Range(0, Orders), (i, a) =>
+            {
+                acked[i] = a;
+                if (acked.Count >= Orders / 3 && Interlocked.Exchange(ref killed, 1) == 0) _ = exchangeProcess.KillAsync();
+            });
+            Assert.Equal(1, killed);
+        }
+        Assert.True(acked.Count < Orders, "the kill should have cut the burst short");
+        Assert.All(acked.Values, a => Assert.Equal((int)StatusCode.OK, a.Status));
+        output.WriteLine($"{acked.Count} of {Orders} orders acknowledged before the kill");
+
+        await exchangeProcess.RestartAsync();
+        using (var channel = exchangeProcess.CreateChannel())
+        {
+            var exchange = new ExchangeService.ExchangeServiceClient(channel);
+            // Every acknowledged order is there: sent again, each is refused as a duplicate (ALREADY_EXISTS), none applied twice.
+            var stillThere = 0;
+            await SendAsync(exchange, acked.Keys.Order(), (_, a) =>
+            {
+                Assert.Equal((int)StatusCode.AlreadyExists, a.Status);
+                Interlocked.Increment(ref stillThere);
+            });
+            Assert.Equal(acked.Count, stillThere);
+            // The client re-sends, in order, everything it had no ack for: a duplicate (it had become durable) or accepted now.
+            var resent = Enumerable.Range(0, Orders).Where(i => !acked.ContainsKey(i)).ToList();
+            var duplicates = 0;
+            var accepted = 0;
+            await SendAsync(exchange, resent, (_, a) =>
+            {
+                if (a.Status == (int)StatusCode.AlreadyExists) Interlocked.Increment(ref duplicates);
+                else if (a.Status == (int)StatusCode.OK) Interlocked.Increment(ref accepted);
+                else Assert.Fail($"a re-sent order was answered {a.Status}");
+            });
+            Assert.Equal(resent.Count, duplicates + accepted);
+            output.WriteLine($"re-sent {resent.Count}: {duplicates} had become durable before the kill, {accepted} accepted now");
+
+            var info = await new MarketAdmin.MarketAdminClient(channel).GetMarketInfoAsync(new GetMarketInfoRequest());
+            Assert.Equal(Orders + 1, info.NextOrderId); // each order exactly once
+            Assert.Equal(expectedLots, await Trading.AllLotsAsync(exchange));
+            Assert.Equal(expectedOrders, await Trading.AllOrdersAsync(exchange, Orders + 1));
+        }
+    }
+}
