@@ -9,20 +9,23 @@ public sealed partial class Market
     /// The whole market as of the last journaled command (under the lock, so no command is half in it). Copies only:
     /// serialise it outside the lock.
     /// </summary>
-    internal MarketState CaptureState()
+    /// <param name="metering">The meter-reading store's state, captured while the caller holds that store's lock (which
+    /// is taken before the market's), so that the journal seq covers both exactly.</param>
+    internal MarketState CaptureState(Func<MeteringState>? metering = null)
     {
         lock (_lock)
         {
             var (orders, sealedSlots) = _signedOrders.Export();
             return new MarketState(
                 MarketState.CurrentVersion,
-                _lastJournalSeq,
+                _journal.LastSeq,
                 Clock.NowUnixMs,
                 _engine.Snapshot(),
                 _lots.All.ToArray(),
                 orders,
                 sealedSlots,
-                _tariff);
+                _tariff,
+                metering?.Invoke());
         }
     }
 

@@ -69,7 +69,36 @@ public static class JournalEntries
         return new JournalEntry { SetTariff = set };
     }
 
+    public static JournalEntry BindMeter(Address meter, Address participant) => new()
+    {
+        BindMeter = new Journal.BindMeter { Meter = Bytes(meter), Participant = Bytes(participant) },
+    };
+
+    public static JournalEntry Reading(Metering.MeterReading reading, byte[] signature, int outcome, long readingId) => new()
+    {
+        Reading = new ReadingReceived
+        {
+            Meter = Bytes(reading.Meter),
+            Participant = Bytes(reading.Participant),
+            Slot = reading.Slot,
+            ImportWh = reading.ImportWh,
+            ExportWh = reading.ExportWh,
+            Signature = ByteString.CopyFrom(signature),
+            Outcome = outcome,
+            ReadingId = readingId,
+        },
+    };
+
+    public static JournalEntry ReadingsSealed(long slot) => new() { ReadingsSealed = new Journal.ReadingsSealed { Slot = slot } };
+
+    /// <summary>Whether the entry belongs to the meter-reading store (else to the market).</summary>
+    public static bool IsMetering(JournalEntry entry) => entry.CommandCase is JournalEntry.CommandOneofCase.BindMeter
+        or JournalEntry.CommandOneofCase.Reading or JournalEntry.CommandOneofCase.ReadingsSealed;
+
     // ---------------------------------------------------------------- back
+
+    public static Metering.MeterReading ToReading(ReadingReceived r) => new(
+        ToAddress(r.Meter, "reading.meter"), ToAddress(r.Participant, "reading.participant"), r.Slot, r.ImportWh, r.ExportWh);
 
     public static SubmitOrder ToCommand(Journal.Submit s, long unixMs) => new(
         ToAddress(s.Participant, "submit.participant"),

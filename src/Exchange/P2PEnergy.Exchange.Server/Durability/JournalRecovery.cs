@@ -14,7 +14,7 @@ namespace P2PEnergy.Exchange.Server.Durability;
 /// </summary>
 public sealed partial class JournalRecovery(
     Market market, IConnectionMultiplexer redis, RedisOptions options, RedisMarketJournal journal, RedisLotOutbox outbox,
-    ILogger<JournalRecovery> logger)
+    ILogger<JournalRecovery> logger, Metering.MeterReadingStore? readings = null)
 {
     private const int PageSize = 1000;
 
@@ -38,6 +38,10 @@ public sealed partial class JournalRecovery(
             if (state.JournalSeq != snapshotSeq)
                 throw new InvalidDataException($"{RedisKeys.Snapshot(options.Market)} says seq {snapshotSeq}, its data {state.JournalSeq}");
             market.RestoreState(state);
+            if (state.Metering is { } metering)
+            {
+                (readings ?? throw new InvalidDataException("the snapshot holds meter readings, but this exchange has no metering")).Import(metering);
+            }
             seq = fromSnapshot = snapshotSeq;
         }
         var key = (RedisKey)RedisKeys.Journal(options.Market);
@@ -60,7 +64,14 @@ public sealed partial class JournalRecovery(
                 var value = e[RedisKeys.JournalField];
                 if (value.IsNull) throw new InvalidDataException($"{key} entry {id} has no '{RedisKeys.JournalField}' field");
                 var entry = JournalEntry.Parser.ParseFrom((byte[])value!);
-                lots.AddRange(market.Replay(id, entry));
+                if (JournalEntries.IsMetering(entry))
+                {
+                    (readings ?? throw new InvalidDataException($"journal entry {id} is a meter reading, but this exchange has no metering")).Replay(id, entry);
+                }
+                else
+                {
+                    lots.AddRange(market.Replay(id, entry));
+                }
                 seq = id;
                 replayed++;
             }
@@ -121,7 +132,8 @@ public sealed record RecoveryReport(long SnapshotSeq, long EntriesReplayed, long
 /// the journal to the entries after the previous snapshot: restart time stays bounded, one snapshot's worth is kept.
 /// </summary>
 public sealed partial class JournalSnapshots(
-    Market market, IConnectionMultiplexer redis, RedisOptions options, RedisMarketJournal journal, ILogger<JournalSnapshots> logger)
+    Market market, IConnectionMultiplexer redis, RedisOptions options, RedisMarketJournal journal, ILogger<JournalSnapshots> logger,
+    Metering.MeterReadingStore? readings = null)
 {
     private int _running;
     private long _previousSeq;
@@ -156,7 +168,10 @@ public sealed partial class JournalSnapshots(
     public async Task<long> WriteAsync(CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var state = market.CaptureState();
+        // Store lock, then market lock (the order every path takes them): no entry of either falls between the two.
+        var state = readings is null
+            ? market.CaptureState()
+            : readings.UnderLock(() => market.CaptureState(readings.ExportLocked));
         var json = state.ToJson();
         // A snapshot may only cover durable entries: one that ran ahead of the journal could hold a command a crash undoes.
         await journal.WaitDurableAsync(state.JournalSeq, cancellationToken).ConfigureAwait(false);

@@ -18,7 +18,8 @@ public sealed record MarketState(
     IReadOnlyList<Lot> Lots,
     IReadOnlyList<SignedOrderRecord> SignedOrders,
     IReadOnlyList<long> SealedSlots,
-    GridTariff Tariff)
+    GridTariff Tariff,
+    MeteringState? Metering)
 {
     public const int CurrentVersion = 1;
 
@@ -49,3 +50,17 @@ public sealed record MarketState(
 
 /// <summary>An accepted order's signed form in a snapshot.</summary>
 public sealed record SignedOrderRecord(long OrderId, long Slot, OrderMessage Message, byte[] Digest, byte[] Signature);
+
+/// <summary>The meter-reading store in a snapshot: bindings, accepted readings (by reading id), refusals kept for audit, sealed slots.</summary>
+public sealed record MeteringState(
+    IReadOnlyList<MeterBinding> Bindings,
+    IReadOnlyList<AcceptedReadingRecord> Accepted,
+    IReadOnlyList<RejectedReadingRecord> Rejected,
+    IReadOnlyList<long> SealedSlots,
+    long NextReadingId);
+
+public sealed record MeterBinding(Address Meter, Address Participant);
+
+public sealed record AcceptedReadingRecord(long ReadingId, Metering.MeterReading Reading, byte[] Signature, long ReceivedUnixMs);
+
+public sealed record RejectedReadingRecord(Metering.MeterReading Reading, byte[] Signature, Metering.ReadingRejection Reason, long ReceivedUnixMs);

@@ -113,6 +113,12 @@ public sealed class NoReadingRootSink : IReadingRootSink
 /// </summary>
 public sealed partial class MeterReadingStore
 {
+    // Accepted readings, refusals kept for audit, bindings and seals go to the market's journal (Redis mode) under
+    // this store's lock, in the order they happen here; JournalRecovery replays them through Replay below.
+    public const int OutcomeAccepted = 1;
+    public const int OutcomeConflicting = 2;
+    public const int OutcomeLate = 3;
+
     private sealed class SlotReadings
     {
         public readonly Dictionary<Address, AcceptedReading> ByMeter = new();
@@ -132,6 +138,7 @@ public sealed partial class MeterReadingStore
     private readonly IReadingRootSink _sink;
     private readonly ILogger<MeterReadingStore> _logger;
     private long _nextReadingId = 1;
+    private bool _replaying;
 
     public MeterReadingStore(Market market, MeteringOptions options, ILogger<MeterReadingStore> logger, IReadingRootSink? sink = null)
     {
@@ -146,7 +153,29 @@ public sealed partial class MeterReadingStore
 
     public MarketDomain SigningDomain => _market.SigningDomain;
 
-    private long Now() => _market.Clock.NowUnixMs;
+    private long Now() => _replaying ? _replayNow : _market.Clock.NowUnixMs;
+
+    private long _replayNow;
+
+    private bool Journaling => !_replaying && _market.Journal.Enabled;
+
+    private void EnsureJournalAccepting()
+    {
+        if (Journaling) _market.Journal.EnsureAccepting();
+    }
+
+    /// <summary>Appends what the store just did to the journal (under the store's lock).</summary>
+    private void JournalLocked(Func<P2PEnergy.Exchange.Server.Durability.Journal.JournalEntry> entry, long now)
+    {
+        if (!Journaling) return;
+        var e = entry();
+        e.UnixMs = now;
+        _market.Journal.Append(e, []);
+    }
+
+    /// <summary>Completes once everything the store (and the market) did so far is durable: answer the caller after it.</summary>
+    public ValueTask WhenDurableAsync(CancellationToken cancellationToken) =>
+        _market.Journal.Enabled ? _market.WhenDurableAsync(_market.Journal.LastSeq, cancellationToken) : ValueTask.CompletedTask;
 
     private long SlotSeconds => _market.Config.SlotSeconds;
 
@@ -168,6 +197,7 @@ public sealed partial class MeterReadingStore
         BindResult result;
         lock (_lock)
         {
+            EnsureJournalAccepting();
             if (_participantOfMeter.TryGetValue(meter, out boundTo))
             {
                 result = boundTo == participant ? BindResult.AlreadyBound : BindResult.MeterBoundToAnother;
@@ -182,6 +212,7 @@ public sealed partial class MeterReadingStore
                 _meterOfParticipant.Add(participant, meter);
                 boundTo = participant;
                 result = BindResult.Bound;
+                JournalLocked(() => Durability.JournalEntries.BindMeter(meter, participant), Now());
             }
         }
         if (result == BindResult.Bound) LogMeterBound(meter.ToString(), participant.ToString());
@@ -224,6 +255,7 @@ public sealed partial class MeterReadingStore
         ReadingOutcome outcome;
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = Now();
             SealDueLocked(now, sealedNow);
             var slot = GetOrAddSlot(reading.Slot);
@@ -235,7 +267,8 @@ public sealed partial class MeterReadingStore
                 }
                 else
                 {
-                    KeepRejected(slot, reading, signature, ReadingRejection.Conflicting, now);
+                    if (KeepRejected(slot, reading, signature, ReadingRejection.Conflicting, now))
+                        JournalLocked(() => Durability.JournalEntries.Reading(reading, signature, OutcomeConflicting, 0), now);
                     outcome = new ReadingOutcome(ReadingResult.Conflicting, accepted, bound);
                 }
             }
@@ -243,7 +276,8 @@ public sealed partial class MeterReadingStore
             {
                 // A slot first touched after its deadline is created sealed (with no readings): nothing can join it.
                 if (!slot.Sealed) SealLocked(reading.Slot, slot, sealedNow);
-                KeepRejected(slot, reading, signature, ReadingRejection.Late, now);
+                if (KeepRejected(slot, reading, signature, ReadingRejection.Late, now))
+                    JournalLocked(() => Durability.JournalEntries.Reading(reading, signature, OutcomeLate, 0), now);
                 outcome = new ReadingOutcome(ReadingResult.Late, BoundParticipant: bound);
             }
             else
@@ -251,6 +285,8 @@ public sealed partial class MeterReadingStore
                 accepted = new AcceptedReading(_nextReadingId++, reading, digest, (byte[])signature.Clone(), now);
                 slot.ByMeter.Add(reading.Meter, accepted);
                 _unsealed.Add(reading.Slot);
+                var readingId = accepted.ReadingId;
+                JournalLocked(() => Durability.JournalEntries.Reading(reading, signature, OutcomeAccepted, readingId), now);
                 outcome = new ReadingOutcome(ReadingResult.Accepted, accepted, bound);
             }
         }
@@ -258,11 +294,13 @@ public sealed partial class MeterReadingStore
         return outcome;
     }
 
-    private static void KeepRejected(SlotReadings slot, MeterReading reading, byte[] signature, ReadingRejection reason, long now)
+    /// <summary>Keeps a refused reading for audit; false when the same refusal is kept already.</summary>
+    private static bool KeepRejected(SlotReadings slot, MeterReading reading, byte[] signature, ReadingRejection reason, long now)
     {
         // The same refused values again add nothing for the auditor: kept once.
-        if (slot.Rejected.Exists(r => r.Reason == reason && r.Reading.SameValues(reading))) return;
+        if (slot.Rejected.Exists(r => r.Reason == reason && r.Reading.SameValues(reading))) return false;
         slot.Rejected.Add(new RejectedReading(reading, (byte[])signature.Clone(), reason, now));
+        return true;
     }
 
     /// <summary>The meter's accepted reading for the slot, and whether the slot is sealed.</summary>
@@ -313,6 +351,7 @@ public sealed partial class MeterReadingStore
         var sealedNow = new List<SealedReadings>();
         lock (_lock)
         {
+            EnsureJournalAccepting();
             var now = Now();
             SealDueLocked(now, sealedNow);
             if (now < SlotEndUnixMs(slot))
@@ -363,6 +402,7 @@ public sealed partial class MeterReadingStore
 
     private void SealLocked(long slot, SlotReadings readings, List<SealedReadings> sealedNow)
     {
+        JournalLocked(() => Durability.JournalEntries.ReadingsSealed(slot), Now());
         readings.Sealed = true;
         _unsealed.Remove(slot);
         if (readings.ByMeter.Count > 0)

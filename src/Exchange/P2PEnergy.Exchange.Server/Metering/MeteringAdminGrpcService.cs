@@ -11,7 +11,7 @@ public sealed class MeteringAdminGrpcService(MeterReadingStore store, Market mar
 {
     private void Authorize(ServerCallContext context) => AdminGuard.Authorize(market.Options.AdminToken, context);
 
-    public override Task<Api.BindMeterResponse> BindMeter(Api.BindMeterRequest request, ServerCallContext context)
+    public override async Task<Api.BindMeterResponse> BindMeter(Api.BindMeterRequest request, ServerCallContext context)
     {
         Authorize(context);
         if (!Wire.TryParseParticipant(request.Meter, "meter", out var meter, out var refusal)) throw refusal.ToException();
@@ -28,10 +28,11 @@ public sealed class MeteringAdminGrpcService(MeterReadingStore store, Market mar
                 "the participant already has another meter (one meter per participant)", $"got {request.Participant}, meter {boundTo}"),
         };
         if (result is not (BindResult.Bound or BindResult.AlreadyBound)) throw refusal.ToException();
-        return Task.FromResult(new Api.BindMeterResponse { Bound = result == BindResult.Bound });
+        await store.WhenDurableAsync(context.CancellationToken);
+        return new Api.BindMeterResponse { Bound = result == BindResult.Bound };
     }
 
-    public override Task<Api.SealReadingsResponse> SealReadings(Api.SealReadingsRequest request, ServerCallContext context)
+    public override async Task<Api.SealReadingsResponse> SealReadings(Api.SealReadingsRequest request, ServerCallContext context)
     {
         Authorize(context);
         if (!MeteringWire.TryCheckSlot(request.Slot, "slot", out var refusal)) throw refusal.ToException();
@@ -40,12 +41,13 @@ public sealed class MeteringAdminGrpcService(MeterReadingStore store, Market mar
             throw ResultStatus.Metering(ResultStatus.FutureSlot, "slot", "future slot: its delivery has not ended yet",
                 $"got {request.Slot}, delivery ends at {store.SlotEndUnixMs(request.Slot) / 1000} unix seconds").ToException();
         }
-        return Task.FromResult(new Api.SealReadingsResponse
+        await store.WhenDurableAsync(context.CancellationToken);
+        return new Api.SealReadingsResponse
         {
             SlotRoot = ByteString.CopyFrom(sealedReadings.Root),
             ReadingCount = sealedReadings.Count,
             NewlySealed = sealedReadings.NewlySealed,
-        });
+        };
     }
 
     public override Task<Api.GetRejectedReadingsResponse> GetRejectedReadings(Api.GetRejectedReadingsRequest request, ServerCallContext context)

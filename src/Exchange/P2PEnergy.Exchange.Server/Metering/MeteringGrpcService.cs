@@ -7,7 +7,7 @@ namespace P2PEnergy.Exchange.Server.Metering;
 /// <summary>What meters and participants call (metering.proto, docs/metering-rules.md): check the shape, call the store, map the result.</summary>
 public sealed class MeteringGrpcService(MeterReadingStore store) : Api.MeteringService.MeteringServiceBase
 {
-    public override Task<Api.SubmitReadingResponse> SubmitReading(Api.SubmitReadingRequest request, ServerCallContext context)
+    public override async Task<Api.SubmitReadingResponse> SubmitReading(Api.SubmitReadingRequest request, ServerCallContext context)
     {
         if (!MeteringWire.TryParse(request.Reading, out var reading, out var signature, out var refusal)) throw refusal.ToException();
         var outcome = store.Submit(reading, signature);
@@ -34,12 +34,14 @@ public sealed class MeteringGrpcService(MeterReadingStore store) : Api.MeteringS
                 $"accepted import {outcome.Reading!.Reading.ImportWh} Wh, export {outcome.Reading.Reading.ExportWh} Wh; got {reading.ImportWh}, {reading.ExportWh}"),
             _ => throw new InvalidOperationException($"unexpected result {outcome.Result}"),
         };
+        // Answer once what the store did (an accepted reading, or a refusal kept for audit) is durable (Redis mode).
+        await store.WhenDurableAsync(context.CancellationToken);
         if (outcome.Result is not (ReadingResult.Accepted or ReadingResult.Duplicate)) throw refusal.ToException();
-        return Task.FromResult(new Api.SubmitReadingResponse
+        return new Api.SubmitReadingResponse
         {
             Accepted = outcome.Result == ReadingResult.Accepted,
             ReadingId = outcome.Reading!.ReadingId,
-        });
+        };
     }
 
     public override Task<Api.GetReadingResponse> GetReading(Api.GetReadingRequest request, ServerCallContext context)
