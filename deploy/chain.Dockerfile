@@ -16,6 +16,7 @@ ENV HARDHAT_DISABLE_TELEMETRY_PROMPT=true
 WORKDIR /contracts
 # Owned by the node user: Hardhat writes its cache beside the project.
 COPY --from=build --chown=1000:1000 /contracts/ /contracts/
+RUN chown 1000:1000 /contracts
 COPY deploy/chain-healthcheck.js /opt/p2penergy/chain-healthcheck.js
 # The node images' non-root user (node, uid 1000).
 USER 1000:1000

@@ -3,8 +3,10 @@
 # Hardhat node, deploys the EnergyLedger contract with our own Ethereum client, starts the exchange's gRPC
 # server (simulated clock; lots, order roots and settlements recorded on the chain), runs one Higashi-Fuji
 # community day through it over gRPC (P2PEnergy.Simulator day: agents' signed orders, meters' signed readings,
-# settlement), prints the report, audits the ledger from the chain alone against the exchange's lots, and
-# stops everything it started, also on Ctrl+C or failure. Files go to out/demo/ (report in out/demo/day/).
+# settlement, and at the end the ledger audit from the chain alone against the exchange's lots), prints the
+# report with the audit's verdict, and stops everything it started, also on Ctrl+C or failure. Files go to
+# out/demo/ (report and audit in out/demo/day/). Arguments are passed on to the day, e.g.
+# `scripts/demo.sh --scale 10 --seed 2` (see `P2PEnergy.Simulator day --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -116,19 +118,14 @@ echo "== exchange listening on $url"
 echo
 
 # One Higashi-Fuji day (seed 004: 1 office, 20 homes of which 4 with batteries, 9 PHEVs) through the exchange:
-# agents' signed orders, call auction per slot, meters' signed readings, settlement on chain, report.
-dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll day --exchange "$url" --out "$out/day"
-
+# agents' signed orders, call auction per slot, meters' signed readings, settlement on chain; then, once every
+# lot and settled slot is on chain, the ledger audit (rebuilt from the chain's events alone, compared with the
+# exchange's lots); the report with the audit's verdict. Non-zero exit when a check or the audit fails.
+day_rc=0
+dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll day --exchange "$url" \
+  --rpc "$chain_url" --deployment "$deployment" --out "$out/day" "$@" || day_rc=$?
 
 echo
-echo "== audit: lots, settlements and balances rebuilt from the chain's events alone, compared with the exchange's lots"
-dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --exchange "$url" | tee "$out/audit.txt"
-audit_rc=${PIPESTATUS[0]}
-# The report again, now with the audit's verdict (the auditor reads the chain alone, after the day).
-dotnet "$ledger_cli" audit --rpc "$chain_url" --deployment "$deployment" --json >"$out/audit.json" || true
-dotnet src/Agents/P2PEnergy.Simulator/bin/Release/net10.0/P2PEnergy.Simulator.dll report \
-  --result "$out/day/result.json" --audit "$out/audit.json" >"$out/report.txt" || true
-grep -E "^Audit " "$out/report.txt" || true
-echo
-echo "== files: report ${out#$root/}/day/report.md (CSV and PNG plots beside it), audit ${out#$root/}/audit.txt, logs ${out#$root/}/*.log"
-exit "$audit_rc"
+echo "== files: report ${out#$root/}/day/report.md (CSV and PNG plots beside it), audit ${out#$root/}/day/audit.txt (audit.json beside it), logs ${out#$root/}/*.log"
+echo "   (auditors: \`dotnet ${ledger_cli#$root/} audit --rpc URL --deployment ${deployment#$root/} [--exchange URL]\` rebuilds the same from the chain alone)"
+exit "$day_rc"

@@ -4,6 +4,8 @@ using P2PEnergy.Exchange.Bench;
 // Benchmarks of issue 3. Figures go into the issue note; no test asserts them.
 //   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- core [--orders N] [--repeats N] [--seed N]
 //   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- grpc [--stream-orders N] [--streams N] [--rate N] [--seconds N]
+// Issue 7, load: the exchange as its own process, in memory beside the Redis journal (appendfsync everysec, always).
+//   dotnet run -c Release --project bench/P2PEnergy.Exchange.Bench -- load [--seconds N] [--rate N] [--callers N] [--streams N] [--batch N] [--window N] [--stream-pool N]
 var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "core";
 int Option(string name, int fallback)
 {
@@ -20,8 +22,11 @@ switch (mode)
         var unsigned = args.Contains("--unsigned");
         await GrpcBenchmarks.RunAsync(Option("--stream-orders", unsigned ? 200_000 : 40_000), Option("--streams", 1), Option("--rate", 5_000), Option("--seconds", 10), signed: !unsigned);
         break;
+    case "load":
+        return await LoadBenchmark.RunAsync(new LoadSettings(Option("--seconds", 60), Option("--rate", 1_000), Option("--callers", 16),
+            Option("--streams", 4), Option("--batch", 100), Option("--window", 4), Option("--stream-pool", 0)));
     default:
-        Console.Error.WriteLine($"unknown benchmark '{mode}': use core or grpc");
+        Console.Error.WriteLine($"unknown benchmark '{mode}': use core, grpc or load");
         return 2;
 }
 return 0;

@@ -82,7 +82,8 @@ public static class GrpcHealthProbe
                     if (tag >> 3 == 1) status = value;
                     break;
                 case 2:
-                    i = checked(i + (int)ReadVarint(message, ref i));
+                    var fieldLength = checked((int)ReadVarint(message, ref i));
+                    i = checked(i + fieldLength);
                     break;
                 default:
                     throw new FormatException($"unexpected wire type {tag & 7} in the answer");

@@ -54,8 +54,9 @@ public sealed class ComposeTopologyTests
         foreach (var group in Compose.Services.Values.Where(s => s.Image is not null).GroupBy(s => s.Image))
         {
             var builds = group.Select(s => s.Build).Distinct().ToList();
-            Assert.True(builds.Count == 1, $"image {group.Key}: services {string.Join(", ", group)} build it differently ({string.Join(" / ", builds)})");
-            Assert.True(builds[0] is not null, $"image {group.Key} of {string.Join(", ", group)} is built by none of them: compose would try to pull it");
+            Assert.True(builds.Count == 1, $"image {group.Key}: services {string.Join(", ", group)} build it differently ({string.Join(" / ", builds.Select(b => b?.ToString() ?? "no build"))})");
+            // Our own images are built here; one with no build would be pulled, and no registry has it.
+            Assert.True(builds[0] is not null || !group.Key!.StartsWith("p2penergy/", StringComparison.Ordinal), $"image {group.Key} of {string.Join(", ", group)} is built by none of them: compose would try to pull it");
         }
     }
 

@@ -396,7 +396,7 @@ internal static class LedgerCli
         using var recorder = LotRecorder.Create(rpc, deployment, key, outbox, options, loggers.CreateLogger<LotRecorder>());
         var started = TimeProvider.System.GetTimestamp();
         var run = recorder.RunAsync(ct);
-        var progress = ReportProgressAsync(recorder, outbox, progressEvery, log, ct);
+        var progress = ReportProgressAsync(recorder, outbox, configuration, progressEvery, log, ct);
         await run; // returns when ct is cancelled (SIGINT/SIGTERM); throws on what cannot be retried
         await progress;
         var stats = recorder.Stats;
@@ -415,12 +415,12 @@ internal static class LedgerCli
         Console.WriteLine(
             $"Stopped after {elapsed.TotalSeconds:0.0} s: {stats.LotsRecorded} lot(s) recorded in {stats.TransactionsConfirmed} transaction(s), " +
             $"{stats.LotsFoundOnChain} already on chain; gas {stats.GasUsed} ({stats.GasPerLot:0} a lot); {stats.Retries} retries, " +
-            $"{stats.TransportFailures} node failures, {stats.OutboxFailures} outbox failures; {left} lot(s) left in the outbox.");
+            $"{stats.TransportFailures} node failures, {stats.OutboxFailures} outbox failures; lots left in the outbox: {left}.");
         return 0;
     }
 
     /// <summary>Logs the recorder's progress every <paramref name="every"/> while something changes; ends when <paramref name="ct"/> is cancelled.</summary>
-    private static async Task ReportProgressAsync(LotRecorder recorder, RedisLotOutbox outbox, TimeSpan every, ILogger log, CancellationToken ct)
+    private static async Task ReportProgressAsync(LotRecorder recorder, RedisLotOutbox outbox, string redis, TimeSpan every, ILogger log, CancellationToken ct)
     {
         var previous = recorder.Stats;
         string? previousBacklog = null;
@@ -446,7 +446,7 @@ internal static class LedgerCli
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    backlog = "unknown (Redis did not answer within 2 s)";
+                    backlog = $"unknown (Redis at {redis.Split(',')[0]} did not answer XLEN within 2 s)";
                 }
                 if (stats == previous && backlog == previousBacklog)
                 {

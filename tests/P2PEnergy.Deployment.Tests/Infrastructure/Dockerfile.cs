@@ -202,7 +202,23 @@ public sealed class DockerStage(int index, string baseImage, string? name)
         });
 
     /// <summary>A path in the stage's file system, made absolute against WORKDIR.</summary>
-    public string Absolute(string path) => path.StartsWith('/') ? path : (WorkDir.TrimEnd('/') + "/" + path);
+    public string Absolute(string path)
+    {
+        var full = path.StartsWith('/') ? path : WorkDir.TrimEnd('/') + "/" + path;
+        var parts = new List<string>();
+        foreach (var part in full.Split('/'))
+        {
+            if (part is "" or ".") continue;
+            if (part == "..")
+            {
+                if (parts.Count > 0) parts.RemoveAt(parts.Count - 1);
+                continue;
+            }
+            parts.Add(part);
+        }
+        // A trailing slash says "a folder" (COPY's destination): kept.
+        return "/" + string.Join('/', parts) + (full.EndsWith('/') && parts.Count > 0 ? "/" : "");
+    }
 
     public override string ToString() => Name ?? $"stage {Index}";
 }

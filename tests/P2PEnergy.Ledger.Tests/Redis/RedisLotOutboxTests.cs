@@ -98,6 +98,22 @@ public sealed class RedisLotOutboxTests
     }
 
     [Fact]
+    public async Task A_batch_larger_than_one_script_goes_in_chunks_and_adding_it_again_writes_nothing()
+    {
+        var outbox = NewOutbox("chunks");
+        var lots = TestLots.Range(1, 2500);
+        Assert.Equal(1200, await outbox.AddRangeAsync(lots[..1200]));
+        Assert.Equal(1300, await outbox.AddRangeAsync(lots)); // 1..1200 again, in the first two chunks
+        Assert.Equal(0, await outbox.AddRangeAsync(lots));
+        Assert.Equal(2500, await outbox.CountPendingAsync());
+        Assert.Equal(lots, await outbox.PendingLotsAsync());
+        var conflict = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await outbox.AddRangeAsync([.. lots[..1999], lots[1999] with { EnergyWh = 1 }, .. TestLots.Range(2501, 10)]));
+        Assert.Contains("Another lot with id 2000", conflict.Message);
+        Assert.Equal(2510, await outbox.CountPendingAsync()); // the others went in
+    }
+
+    [Fact]
     public async Task An_unrecordable_lot_or_two_lots_with_one_id_are_refused_before_anything_is_written()
     {
         var outbox = NewOutbox("refused");

@@ -25,6 +25,7 @@ public sealed partial class JournalRecovery(
     {
         var watch = Stopwatch.StartNew();
         WaitForRedis();
+        LogPersistence();
         var db = redis.GetDatabase();
         var seq = 0L;
         var fromSnapshot = 0L;
@@ -110,6 +111,24 @@ public sealed partial class JournalRecovery(
             last);
     }
 
+    /// <summary>Says what "durable" means with this Redis (docs/redis.md, "Durability and fsync"); warns when the AOF is off.</summary>
+    private void LogPersistence()
+    {
+        try
+        {
+            var server = redis.GetServer(redis.GetEndPoints()[0]);
+            var config = server.ConfigGet("append*").ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase);
+            var appendOnly = config.GetValueOrDefault("appendonly", "?");
+            var fsync = config.GetValueOrDefault("appendfsync", "?");
+            if (appendOnly.Equals("yes", StringComparison.OrdinalIgnoreCase)) LogPersistencePolicy(appendOnly, fsync);
+            else LogNoAof(appendOnly);
+        }
+        catch (Exception e) when (e is RedisException or RedisCommandException or InvalidOperationException)
+        {
+            LogPersistenceUnknown(e.Message); // CONFIG may be renamed or forbidden: say so, do not stop
+        }
+    }
+
     private static long ParseSeq(RedisValue id)
     {
         var text = id.ToString();
@@ -118,6 +137,15 @@ public sealed partial class JournalRecovery(
             throw new InvalidDataException($"journal entry id '{text}' is not seq-0: the stream holds entries this exchange did not write");
         return seq;
     }
+
+    [LoggerMessage(EventId = 78, Level = LogLevel.Information, Message = "Redis persistence: appendonly {AppendOnly}, appendfsync {AppendFsync} (docs/redis.md: what an acknowledgement survives)")]
+    private partial void LogPersistencePolicy(string appendOnly, string appendFsync);
+
+    [LoggerMessage(EventId = 79, Level = LogLevel.Warning, Message = "Redis runs without its append-only file (appendonly {AppendOnly}): acknowledged commands are lost when Redis restarts; run it with --appendonly yes")]
+    private partial void LogNoAof(string appendOnly);
+
+    [LoggerMessage(EventId = 80, Level = LogLevel.Warning, Message = "Could not read Redis's persistence settings ({Reason}); make sure it runs with appendonly yes")]
+    private partial void LogPersistenceUnknown(string reason);
 
     [LoggerMessage(EventId = 74, Level = LogLevel.Information,
         Message = "Market {Market} rebuilt from Redis: snapshot at entry {SnapshotSeq}, {Replayed} entries replayed, journal at {Seq}, {LotsReAdded} lots put back in the outbox, {ElapsedMs} ms")]

@@ -47,7 +47,8 @@ public sealed record RedisLotOutboxOptions
 /// field <c>lot</c> = the 75-byte packed lot, read by the recorders' consumer group.
 /// </summary>
 /// <remarks>
-/// <para>Adding is idempotent: the explicit entry id makes Redis refuse a lot id at or below the stream's last id. A
+/// <para>Adding is idempotent and atomic per call (up to 1,000 lots; one script, so a dropped connection leaves no
+/// gap below the last id): the explicit entry id makes Redis refuse a lot id at or below the stream's last id. A
 /// refused lot that is still in the stream is compared with the one added (the same: nothing to do; another lot: an
 /// <see cref="ArgumentException"/>); one no longer in the stream was acknowledged, that is on chain. Lots are therefore
 /// to be added in lot-id order, as the exchange matches them: a lot id below the stream's last one that was never
@@ -69,7 +70,29 @@ public sealed record RedisLotOutboxOptions
 /// </remarks>
 public sealed class RedisLotOutbox : ILotOutbox
 {
-    private const string RefusedIdMessage = "equal or smaller than the target stream top item";
+    // All of a chunk's XADDs in one script: applied entirely or not at all, so that no connection failure can leave a
+    // gap below the stream's last id (a lot in such a gap would later be taken for an acknowledged one). Refused ids
+    // (at or below the last one) are compared with what is there. ARGV: field, then id and packed lot per lot.
+    private const string AddScript = """
+        local added = 0
+        local conflicts = {}
+        for i = 2, #ARGV, 2 do
+          local r = redis.pcall('XADD', KEYS[1], ARGV[i], ARGV[1], ARGV[i + 1])
+          if type(r) == 'table' and r.err then
+            if not string.find(r.err, 'equal or smaller', 1, true) then return redis.error_reply(r.err) end
+            local e = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
+            if #e > 0 then
+              local f = e[1][2]
+              if #f ~= 2 or f[1] ~= ARGV[1] or f[2] ~= ARGV[i + 1] then conflicts[#conflicts + 1] = ARGV[i] end
+            end
+          else
+            added = added + 1
+          end
+        end
+        return {added, conflicts}
+        """;
+
+    private const int AddChunk = 1000;
 
     // Atomic, so that no crash leaves an acknowledged entry in the stream (counted by XLEN, never delivered again).
     private const string AckScript = """
@@ -142,9 +165,10 @@ public sealed class RedisLotOutbox : ILotOutbox
         new(AddRangeAsync([lot], cancellationToken).AsTask());
 
     /// <summary>
-    /// Adds lots in lot-id order, pipelined; idempotent. Returns how many were new (the others were in the outbox, or
-    /// acknowledged). Throws <see cref="ArgumentException"/> before writing anything when a lot cannot be recorded on
-    /// chain or two lots share an id, and after writing the others when another lot is pending under a lot's id.
+    /// Adds lots in lot-id order, up to 1,000 in one atomic script (one round trip); idempotent. Returns how many were
+    /// new (the others were in the outbox, or acknowledged). Throws <see cref="ArgumentException"/> before writing
+    /// anything when a lot cannot be recorded on chain or two lots share an id, and after writing the others when
+    /// another lot is pending under a lot's id. Calls must not overlap (one writer, lots in lot-id order).
     /// </summary>
     public async ValueTask<int> AddRangeAsync(IReadOnlyList<Lot> lots, CancellationToken cancellationToken = default)
     {
@@ -165,58 +189,29 @@ public sealed class RedisLotOutbox : ILotOutbox
             }
         }
         var db = _redis.GetDatabase();
-        // One connection executes commands in the order they are written: the ids reach Redis ascending.
-        var adds = new Task<RedisValue>[sorted.Length];
-        for (int i = 0; i < sorted.Length; i++)
+        int added = 0;
+        var conflicts = new List<string>();
+        for (int from = 0; from < sorted.Length; from += AddChunk)
         {
-            adds[i] = db.StreamAddAsync(_key, RedisKeys.LotField, packed[i], EntryId(sorted[i].LotId));
-        }
-        var refused = new List<int>();
-        try
-        {
-            for (int i = 0; i < adds.Length; i++)
+            int count = Math.Min(AddChunk, sorted.Length - from);
+            var args = new RedisValue[1 + 2 * count];
+            args[0] = RedisKeys.LotField;
+            for (int i = 0; i < count; i++)
             {
-                try
-                {
-                    await Observe(adds[i], $"XADD of lot {sorted[i].LotId}", cancellationToken).ConfigureAwait(false);
-                }
-                catch (RedisServerException e) when (e.Message.Contains(RefusedIdMessage, StringComparison.Ordinal))
-                {
-                    refused.Add(i);
-                }
+                args[1 + 2 * i] = EntryId(sorted[from + i].LotId);
+                args[2 + 2 * i] = packed[from + i];
             }
-        }
-        catch
-        {
-            // The caller retries the whole add (idempotent); the other commands' outcomes are of no interest.
-            _ = Task.WhenAll(adds).ContinueWith(t => t.Exception, TaskScheduler.Default);
-            throw;
-        }
-        if (refused.Count == 0)
-        {
-            return sorted.Length;
-        }
-        // At or below the last id: the same lot still pending, another lot pending under its id, or acknowledged.
-        var lookups = refused.Select(i => db.StreamRangeAsync(_key, EntryId(sorted[i].LotId), EntryId(sorted[i].LotId))).ToArray();
-        var conflicts = new List<long>();
-        for (int j = 0; j < refused.Count; j++)
-        {
-            var entries = await Observe(lookups[j], "XRANGE", cancellationToken).ConfigureAwait(false);
-            if (entries.Length == 0)
-            {
-                continue;
-            }
-            var stored = (byte[]?)entries[0][RedisKeys.LotField];
-            if (stored is null || !stored.AsSpan().SequenceEqual(packed[refused[j]]))
-            {
-                conflicts.Add(sorted[refused[j]].LotId);
-            }
+            // One chunk after the other: a chunk is sent only once the one before is in.
+            var result = (RedisResult[])(await Observe(
+                db.ScriptEvaluateAsync(AddScript, [_key], args), $"XADD of lots {sorted[from].LotId}..{sorted[from + count - 1].LotId}", cancellationToken).ConfigureAwait(false))!;
+            added += (int)result[0];
+            conflicts.AddRange(((RedisResult[])result[1]!).Select(r => ((string?)r ?? "?").Split('-')[0]));
         }
         if (conflicts.Count > 0)
         {
             throw new ArgumentException($"Another lot with id {string.Join(", ", conflicts)} is pending in {StreamKey}.", nameof(lots));
         }
-        return sorted.Length - refused.Count;
+        return added;
     }
 
     /// <summary>Entries in the stream: lots added and not yet acknowledged (acknowledging deletes them).</summary>
