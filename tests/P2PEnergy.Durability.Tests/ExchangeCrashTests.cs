@@ -28,52 +28,8 @@ public sealed class ExchangeCrashTests(ITestOutputHelper output)
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    /// <summary>What the stream acknowledged: order index → (status, order id).</summary>
-    private sealed record Ack(int Status, long OrderId);
-
-    /// <summary>
-    /// Sends orders [from, Orders) on one stream in batches; stops quietly when the stream breaks (the server died).
-    /// <paramref name="onAck"/> sees every ack as it arrives.
-    /// </summary>
-    private static async Task SendAsync(ExchangeService.ExchangeServiceClient client, IEnumerable<int> indexes, Action<int, Ack> onAck)
-    {
-        using var call = client.StreamOrders();
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var response in call.ResponseStream.ReadAllAsync())
-                {
-                    foreach (var r in response.Batch.Count > 0 ? response.Batch : [response])
-                    {
-                        if (r.Ack is { } ack) onAck((int)ack.RequestId, new Ack(ack.StatusCode, ack.OrderId));
-                    }
-                }
-            }
-            catch (RpcException)
-            {
-                // The server went away mid-stream.
-            }
-        });
-        try
-        {
-            foreach (var chunk in indexes.Chunk(BatchSize))
-            {
-                var request = new StreamOrdersRequest();
-                foreach (var i in chunk)
-                {
-                    request.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)i, Submit = new SubmitOrderRequest { Order = Trading.Order(Seed, i) } });
-                }
-                await call.RequestStream.WriteAsync(request);
-            }
-            await call.RequestStream.CompleteAsync();
-        }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
-        {
-            // Writing failed: the server is gone.
-        }
-        await reader;
-    }
+    private static Task SendAsync(ExchangeService.ExchangeServiceClient client, IEnumerable<int> indexes, Action<int, StreamAck> onAck) =>
+        OrderBurst.SendAsync(client, indexes, i => Trading.Order(Seed, i), onAck, BatchSize);
 
     [Fact]
     public async Task Kill_9_during_an_order_burst_loses_no_acknowledged_order_and_applies_none_twice()
@@ -102,7 +58,7 @@ public sealed class ExchangeCrashTests(ITestOutputHelper output)
 
         // The same flow, killed with SIGKILL once about a third of it is acknowledged.
         await using var exchangeProcess = await ExchangeProcess.StartAsync(Config(redis, "crash"));
-        var acked = new System.Collections.Concurrent.ConcurrentDictionary<int, Ack>();
+        var acked = new System.Collections.Concurrent.ConcurrentDictionary<int, StreamAck>();
         using (var channel = exchangeProcess.CreateChannel())
         {
             await Trading.SetUpAsync(new MarketAdmin.MarketAdminClient(channel));

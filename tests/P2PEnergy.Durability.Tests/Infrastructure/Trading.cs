@@ -34,7 +34,10 @@ public static class Trading
     }
 
     /// <summary>Order <paramref name="i"/> of the flow of <paramref name="seed"/>: the same every time, signed by its participant.</summary>
-    public static NewOrder Order(int seed, int i)
+    public static NewOrder Order(int seed, int i) => Order(seed, i, Domain);
+
+    /// <summary>Order <paramref name="i"/> of the flow, signed in <paramref name="domain"/> (an exchange with a ledger signs for that ledger).</summary>
+    public static NewOrder Order(int seed, int i, MarketDomain domain)
     {
         var random = new Random(HashCode.Combine(seed, i));
         var p = i % Participants;
@@ -52,7 +55,7 @@ public static class Trading
         };
         var message = new OrderMessage(order.Participant, order.ClientOrderId, (byte)order.Side, unchecked((ulong)order.Slot),
             unchecked((ulong)order.EnergyWh), unchecked((ulong)order.LimitPriceTicks), (byte)order.Product, (byte)order.Source);
-        order.Signature = ByteString.CopyFrom(KeyOf(p).Sign(Domain, message));
+        order.Signature = ByteString.CopyFrom(KeyOf(p).Sign(domain, message));
         return order;
     }
 
@@ -87,5 +90,57 @@ public static class Trading
             }
         }
         return orders;
+    }
+}
+
+/// <summary>What an order stream acknowledged for one request.</summary>
+public sealed record StreamAck(int Status, long OrderId);
+
+/// <summary>Bursts of orders on one StreamOrders call, in batches.</summary>
+public static class OrderBurst
+{
+    /// <summary>
+    /// Sends the orders <paramref name="orderOf"/> gives for <paramref name="indexes"/> (request id = index) in batches of
+    /// <paramref name="batchSize"/>; stops quietly when the stream breaks (the server died). <paramref name="onAck"/> sees every ack.
+    /// </summary>
+    public static async Task SendAsync(ExchangeService.ExchangeServiceClient client, IEnumerable<int> indexes, Func<int, NewOrder> orderOf,
+        Action<int, StreamAck> onAck, int batchSize = 50)
+    {
+        using var call = client.StreamOrders();
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var response in call.ResponseStream.ReadAllAsync())
+                {
+                    foreach (var r in response.Batch.Count > 0 ? response.Batch : [response])
+                    {
+                        if (r.Ack is { } ack) onAck((int)ack.RequestId, new StreamAck(ack.StatusCode, ack.OrderId));
+                    }
+                }
+            }
+            catch (RpcException)
+            {
+                // The server went away mid-stream.
+            }
+        });
+        try
+        {
+            foreach (var chunk in indexes.Chunk(batchSize))
+            {
+                var request = new StreamOrdersRequest();
+                foreach (var i in chunk)
+                {
+                    request.Batch.Add(new StreamOrdersRequest { RequestId = (ulong)i, Submit = new SubmitOrderRequest { Order = orderOf(i) } });
+                }
+                await call.RequestStream.WriteAsync(request);
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        {
+            // Writing failed: the server is gone.
+        }
+        await reader;
     }
 }
