@@ -22,6 +22,7 @@ public static class DurabilityRegistration
             var config = ConfigurationOptions.Parse(options.ConnectionString);
             config.AbortOnConnectFail = false; // Redis may come up after the exchange: recovery waits for it
             config.ClientName ??= "p2penergy-exchange";
+            config.AllowAdmin = true; // CONFIG GET append*: the start-up log says what an acknowledgement survives
             return ConnectionMultiplexer.Connect(config);
         });
         services.AddSingleton(sp => new RedisLotOutbox(sp.GetRequiredService<IConnectionMultiplexer>(), options.Market));
