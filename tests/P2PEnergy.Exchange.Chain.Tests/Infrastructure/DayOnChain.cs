@@ -49,11 +49,15 @@ public static class DayOnChain
     /// start (so that the day's chain figures never depend on whether it was mined before the day began), runs
     /// `day --scenario small --exchange URL --rpc URL --deployment FILE --out DIR --no-progress` plus
     /// <paramref name="dayArgs"/>, reads what it wrote and the exchange's lots, and stops the exchange.
+    /// <paramref name="exchangeSettings"/> override the exchange's settings.
     /// </summary>
-    public static async Task<Run> RunAsync(FreshLedger ledger, IEnumerable<string> dayArgs, CancellationToken ct, string? deploymentFile = null)
+    public static async Task<Run> RunAsync(
+        FreshLedger ledger, IEnumerable<string> dayArgs, CancellationToken ct, string? deploymentFile = null, IReadOnlyDictionary<string, string>? exchangeSettings = null)
     {
         var folder = Directory.CreateTempSubdirectory("p2penergy-day-on-chain-").FullName;
-        await using var exchange = await ExchangeProcess.StartAsync(ExchangeSettings(ledger), ct);
+        var settings = ExchangeSettings(ledger);
+        foreach (var (key, value) in exchangeSettings ?? new Dictionary<string, string>()) settings[key] = value;
+        await using var exchange = await ExchangeProcess.StartAsync(settings, ct);
         using var channel = exchange.CreateChannel();
         try
         {
