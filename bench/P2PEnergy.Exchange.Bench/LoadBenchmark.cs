@@ -59,9 +59,9 @@ internal static class LoadBenchmark
             Console.Error.WriteLine("load: --seconds, --rate, --callers, --streams and --window must be at least 1, --batch 1 … 1000");
             return 2;
         }
-        // Signing costs about as much as the server's check of it (under 1,000 a second a core here): the pool is sized
-        // above what this machine has reached saturated (about 2,500 signed orders/s on 2 cores); running out is reported.
-        var streamPool = settings.StreamPool > 0 ? settings.StreamPool : settings.Seconds * 4_000;
+        // Signing costs about as much as the server's check of it (about 0.2 ms of CPU an order): the pool is sized for
+        // more than 2 idle cores have checked (11,000 orders/s in memory); running out before the time is up is reported.
+        var streamPool = settings.StreamPool > 0 ? settings.StreamPool : settings.Seconds * 15_000;
         Console.WriteLine($"load: {Environment.ProcessorCount} cores; client (this process), exchange (its own process) and Redis on the same machine, competing for them");
         Console.WriteLine($"      {settings.Seconds} s a flow; unary SubmitOrder paced at {settings.Rate:N0}/s by {settings.Callers} callers; " +
                           $"StreamOrders on {settings.Streams} streams, {settings.BatchSize} orders a message, {settings.Window} messages in flight a stream");
@@ -155,12 +155,15 @@ internal static class LoadBenchmark
         await StreamsAsync(market, [warmUpStream], settings.Window, TimeSpan.FromSeconds(60), settings.BatchSize);
 
         var before = await admin.GetMarketInfoAsync(new GetMarketInfoRequest());
+        // The pre-signed orders are a large heap: settle it now, so that the client's own collections stay out of the timed part.
+        SettleHeap();
         var cpu = CpuSample.Take(exchange.ProcessId, redis?.ProcessId);
         var unary = await UnaryAsync(market, unaryOrders, settings.Rate, settings.Callers);
         var unaryCpu = cpu.Since(exchange.ProcessId, redis?.ProcessId);
         var afterUnary = await admin.GetMarketInfoAsync(new GetMarketInfoRequest());
         Console.WriteLine($"   unary:  {unary.Ok:N0} acked at {unary.OkPerSecond:N0}/s, p50 {unary.Latency.P50:F2} ms, p99 {unary.Latency.P99:F2} ms, {unary.Errors} errors{unary.ErrorText}");
 
+        SettleHeap();
         cpu = CpuSample.Take(exchange.ProcessId, redis?.ProcessId);
         var stream = await StreamsAsync(market, streamMessages, settings.Window, TimeSpan.FromSeconds(settings.Seconds), settings.BatchSize);
         var streamCpu = cpu.Since(exchange.ProcessId, redis?.ProcessId);
@@ -191,7 +194,9 @@ internal static class LoadBenchmark
             .Where(x => x.line.StartsWith("warn:", StringComparison.Ordinal) || x.line.StartsWith("fail:", StringComparison.Ordinal) || x.line.StartsWith("crit:", StringComparison.Ordinal))
             .Select(x => x.i + 1 < output.Length ? $"{x.line} {output[x.i + 1].Trim()}" : x.line)
             .ToArray();
-        var snapshots = output.Count(l => l.Contains("Snapshot at journal entry", StringComparison.Ordinal) && l.Contains("stored", StringComparison.Ordinal));
+        var snapshotLines = output.Where(l => l.Contains("Snapshot at journal entry", StringComparison.Ordinal) && l.Contains("stored", StringComparison.Ordinal)).ToArray();
+        if (snapshotLines.Length > 0) Console.WriteLine($"   {snapshotLines.Length} snapshots, the last: {snapshotLines[^1].Trim()}");
+        var snapshots = snapshotLines.Length;
         await exchange.StopAsync();
         return new ConfigurationResult(configuration, unary, stream,
             afterUnary.NextLotId - before.NextLotId, afterStream.NextLotId - afterUnary.NextLotId, accepted, journal, unaryCpu, streamCpu, warnings, snapshots);
@@ -298,7 +303,7 @@ internal static class LoadBenchmark
         }
     }
 
-    private sealed record UnaryResult(int Calls, int Ok, double OkPerSecond, double Seconds, Percentiles Latency, Percentiles StartLag, IReadOnlyDictionary<StatusCode, int> ErrorsByStatus, long Lots)
+    private sealed record UnaryResult(int Calls, int Ok, double OkPerSecond, double Seconds, Percentiles Latency, Percentiles StartLag, Percentiles FromDue, IReadOnlyDictionary<StatusCode, int> ErrorsByStatus, long Lots)
     {
         public int Errors => ErrorsByStatus.Values.Sum();
 
@@ -307,13 +312,15 @@ internal static class LoadBenchmark
 
     /// <summary>
     /// Open loop, paced: call i is due at i / rate s from the start and is handed to the first free caller then.
-    /// Latency is the call's own round trip; when every caller is busy a call starts late, which StartLag shows.
+    /// Latency is the call's own round trip; when every caller is busy a call starts late, which StartLag shows, and
+    /// FromDue (due → answered) is what a client on a fixed schedule sees (no coordinated omission).
     /// </summary>
     private static async Task<UnaryResult> UnaryAsync(ExchangeService.ExchangeServiceClient market, NewOrder[] orders, int rate, int callers)
     {
         var count = orders.Length;
         var latency = new double[count];
         var lag = new double[count];
+        var fromDue = new double[count];
         var errors = new ConcurrentDictionary<StatusCode, int>();
         long lots = 0;
         var ok = 0;
@@ -327,11 +334,13 @@ internal static class LoadBenchmark
             {
                 var t0 = Stopwatch.GetTimestamp();
                 lag[i] = Milliseconds(t0 - DueAt(i));
+                fromDue[i] = double.NaN;
                 try
                 {
                     var response = await market.SubmitOrderAsync(new SubmitOrderRequest { Order = orders[i] });
                     var t1 = Stopwatch.GetTimestamp();
                     latency[i] = Milliseconds(t1 - t0);
+                    fromDue[i] = Milliseconds(t1 - DueAt(i));
                     Interlocked.Add(ref lots, response.Lots.Count);
                     Interlocked.Increment(ref ok);
                     InterlockedMax(ref last, t1);
@@ -355,7 +364,7 @@ internal static class LoadBenchmark
         due.Writer.Complete();
         await Task.WhenAll(workers);
         var seconds = Math.Max(1e-9, (last - start) / (double)Stopwatch.Frequency);
-        return new UnaryResult(count, ok, ok / seconds, seconds, Percentiles.Of(latency), Percentiles.Of(lag), new Dictionary<StatusCode, int>(errors), lots);
+        return new UnaryResult(count, ok, ok / seconds, seconds, Percentiles.Of(latency), Percentiles.Of(lag), Percentiles.Of(fromDue), new Dictionary<StatusCode, int>(errors), lots);
     }
 
     private sealed record StreamResult(long Sent, long Accepted, long Refused, long Unavailable, double AcceptedPerSecond, double Seconds, Percentiles Latency, long LotEvents, bool PoolExhausted);
@@ -419,7 +428,13 @@ internal static class LoadBenchmark
         var m = 0;
         for (; m < messages.Length; m++)
         {
-            await room.WaitAsync();
+            // Should the exchange end the stream (a reader fault), fail instead of waiting for room forever.
+            var hasRoom = room.WaitAsync();
+            if (await Task.WhenAny(hasRoom, reader) == reader)
+            {
+                await reader;
+                throw new InvalidOperationException($"the exchange ended an order stream after {sent:N0} orders, before the run was over");
+            }
             var now = Stopwatch.GetTimestamp();
             if (now >= stop) break;
             Volatile.Write(ref outstanding[m], messages[m].Batch.Count);
@@ -430,6 +445,12 @@ internal static class LoadBenchmark
         await call.RequestStream.CompleteAsync();
         await reader;
         return new OneStream(sent, accepted, refused, unavailable, lastAck, latency, lotEvents, PoolExhausted: m == messages.Length && Stopwatch.GetTimestamp() < stop);
+    }
+
+    private static void SettleHeap()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
     }
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
@@ -447,15 +468,20 @@ internal static class LoadBenchmark
 
     // --- CPU -----------------------------------------------------------------------------------------------------
 
-    private sealed record CpuUse(double ClientSeconds, double ServerSeconds, double RedisSeconds, double MachineBusyPercent, double WallSeconds);
+    private sealed record CpuUse(double ClientSeconds, double ServerSeconds, double RedisSeconds, double MachineBusyPercent, double WallSeconds, double ClientGcPauseMs, int ClientGen2)
+    {
+        public double OthersSeconds => Math.Max(0, MachineBusyPercent / 100 * Environment.ProcessorCount * WallSeconds - ClientSeconds - ServerSeconds - RedisSeconds);
+    }
 
     /// <summary>CPU time of the three processes and of the whole machine (/proc/stat), to see who took the cores.</summary>
-    private sealed record CpuSample(TimeSpan Client, TimeSpan Server, TimeSpan Redis, long MachineBusy, long MachineTotal, long Timestamp)
+    private sealed record CpuSample(TimeSpan Client, TimeSpan Server, TimeSpan Redis, long MachineBusy, long MachineTotal, long Timestamp, TimeSpan ClientGcPause, int ClientGen2)
     {
         public static CpuSample Take(int? serverPid, int? redisPid)
         {
             var (busy, total) = MachineTicks();
-            return new CpuSample(Process.GetCurrentProcess().TotalProcessorTime, ProcessorTime(serverPid), ProcessorTime(redisPid), busy, total, Stopwatch.GetTimestamp());
+            using var client = Process.GetCurrentProcess();
+            return new CpuSample(client.TotalProcessorTime, ProcessorTime(serverPid), ProcessorTime(redisPid), busy, total, Stopwatch.GetTimestamp(),
+                GC.GetTotalPauseDuration(), GC.CollectionCount(2));
         }
 
         public CpuUse Since(int? serverPid, int? redisPid)
@@ -467,7 +493,9 @@ internal static class LoadBenchmark
                 (now.Server - Server).TotalSeconds,
                 (now.Redis - Redis).TotalSeconds,
                 total > 0 ? 100.0 * (now.MachineBusy - MachineBusy) / total : double.NaN,
-                Milliseconds(now.Timestamp - Timestamp) / 1000);
+                Milliseconds(now.Timestamp - Timestamp) / 1000,
+                (now.ClientGcPause - ClientGcPause).TotalMilliseconds,
+                now.ClientGen2 - ClientGen2);
         }
 
         private static TimeSpan ProcessorTime(int? pid)
@@ -508,19 +536,19 @@ internal static class LoadBenchmark
         static string Ratio(double value, double baseline) => double.IsFinite(value / baseline) ? $"{value / baseline:F2}×" : "-";
 
         Console.WriteLine($"Unary SubmitOrder, paced at {settings.Rate:N0}/s for {settings.Seconds} s by {settings.Callers} callers " +
-                          "(ack latency: the call's round trip, successful calls; start lag: how late calls started behind the pace)");
-        Console.WriteLine($"{"configuration",-16} {"calls",8} {"acked/s",8} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7} {"lag p99",8} {"lots",7} {"acked/s ×",10} {"p50 ×",7} {"p99 ×",7}");
+                          "(ack latency: the call's round trip, successful calls; lag p99: how late calls started behind the pace; due p99: from when the call was due to its answer)");
+        Console.WriteLine($"{"configuration",-16} {"calls",8} {"acked/s",8} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7} {"lag p99",8} {"due p99",8} {"lots",7} {"acked/s ×",10} {"p50 ×",7} {"p99 ×",7}");
         foreach (var r in results)
         {
             var u = r.Unary;
-            Console.WriteLine($"{r.Configuration.Name,-16} {u.Calls,8:N0} {u.OkPerSecond,8:N0} {u.Latency.P50,8:F2} {u.Latency.P90,8:F2} {u.Latency.P99,8:F2} {u.Latency.Max,8:F1} {u.Errors,7:N0} {u.StartLag.P99,8:F2} {r.UnaryLots,7:N0} " +
+            Console.WriteLine($"{r.Configuration.Name,-16} {u.Calls,8:N0} {u.OkPerSecond,8:N0} {u.Latency.P50,8:F2} {u.Latency.P90,8:F2} {u.Latency.P99,8:F2} {u.Latency.Max,8:F1} {u.Errors,7:N0} {u.StartLag.P99,8:F2} {u.FromDue.P99,8:F2} {r.UnaryLots,7:N0} " +
                               $"{Ratio(u.OkPerSecond, baseline.Unary.OkPerSecond),10} {Ratio(u.Latency.P50, baseline.Unary.Latency.P50),7} {Ratio(u.Latency.P99, baseline.Unary.Latency.P99),7}");
         }
         foreach (var r in results.Where(r => r.Unary.Errors > 0)) Console.WriteLine($"  {r.Configuration.Name}: errors{r.Unary.ErrorText}");
 
         Console.WriteLine();
         Console.WriteLine($"StreamOrders, saturating for {settings.Seconds} s: {settings.Streams} streams, {settings.BatchSize} orders a message, {settings.Window} messages in flight a stream " +
-                          "(ack latency: its message sent → its ack received)");
+                          "(ack latency: its message sent → its ack received; closed loop, so about the orders in flight ÷ orders/s)");
         Console.WriteLine($"{"configuration",-16} {"acked",9} {"orders/s",9} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"refused",8} {"unavail",8} {"lots",8} {"orders/s ×",11} {"p50 ×",7} {"p99 ×",7}");
         foreach (var r in results)
         {
@@ -545,13 +573,23 @@ internal static class LoadBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine("CPU seconds during each flow (client = this process, server = the exchange process; machine busy = all of /proc/stat, others' work included)");
-        Console.WriteLine($"{"configuration",-16} {"flow",-7} {"wall s",7} {"client",7} {"server",7} {"redis",7} {"machine busy",13}");
+        Console.WriteLine($"CPU seconds during each flow, of {Environment.ProcessorCount} cores × wall (client = this process, server = the exchange process; " +
+                          "others = the machine's busy time (/proc/stat) less these three: other work on the same machine; /proc/stat samples busy time " +
+                          "by ticks and misses short bursts, so read machine busy and others for the saturating stream, not for the paced unary flow; acked/CPU-s = orders acked " +
+                          "per CPU second of the exchange and Redis together, which others' work on the machine does not change; client GC = the client's own pauses)");
+        Console.WriteLine($"{"configuration",-16} {"flow",-7} {"wall s",7} {"client",7} {"server",7} {"redis",7} {"others",7} {"machine busy",13} {"acked/CPU-s",12} {"×",6} {"client GC ms",13}");
+        static double PerCpuSecond(double acked, CpuUse c) => acked / (c.ServerSeconds + c.RedisSeconds);
         foreach (var r in results)
         {
-            foreach (var (flow, c) in new[] { ("unary", r.UnaryCpu), ("stream", r.StreamCpu) })
+            foreach (var (flow, c, acked, baseAcked, baseCpu) in new[]
+                     {
+                         ("unary", r.UnaryCpu, (double)r.Unary.Ok, (double)baseline.Unary.Ok, baseline.UnaryCpu),
+                         ("stream", r.StreamCpu, r.Stream.Accepted, baseline.Stream.Accepted, baseline.StreamCpu),
+                     })
             {
-                Console.WriteLine($"{r.Configuration.Name,-16} {flow,-7} {c.WallSeconds,7:F1} {c.ClientSeconds,7:F1} {c.ServerSeconds,7:F1} {c.RedisSeconds,7:F1} {c.MachineBusyPercent,12:F0}%");
+                var perCpu = PerCpuSecond(acked, c);
+                Console.WriteLine($"{r.Configuration.Name,-16} {flow,-7} {c.WallSeconds,7:F1} {c.ClientSeconds,7:F1} {c.ServerSeconds,7:F1} {c.RedisSeconds,7:F1} {c.OthersSeconds,7:F1} {c.MachineBusyPercent,12:F0}% " +
+                                  $"{perCpu,12:N0} {Ratio(perCpu, PerCpuSecond(baseAcked, baseCpu)),6} {c.ClientGcPauseMs,8:F0} ({c.ClientGen2} gen2)");
             }
         }
         foreach (var r in results.Where(r => r.ServerWarnings.Count > 0))

@@ -23,8 +23,8 @@ switch (mode)
         await GrpcBenchmarks.RunAsync(Option("--stream-orders", unsigned ? 200_000 : 40_000), Option("--streams", 1), Option("--rate", 5_000), Option("--seconds", 10), signed: !unsigned);
         break;
     case "load":
-        return await LoadBenchmark.RunAsync(new LoadSettings(Option("--seconds", 60), Option("--rate", 1_000), Option("--callers", 16),
-            Option("--streams", 4), Option("--batch", 100), Option("--window", 4), Option("--stream-pool", 0)));
+        return await LoadBenchmark.RunAsync(new LoadSettings(Option("--seconds", 60), Option("--rate", 1_000), Option("--callers", 32),
+            Option("--streams", 4), Option("--batch", 100), Option("--window", 2), Option("--stream-pool", 0)));
     default:
         Console.Error.WriteLine($"unknown benchmark '{mode}': use core, grpc or load");
         return 2;
