@@ -200,6 +200,7 @@ public sealed partial class JournalSnapshots(
         var state = readings is null
             ? market.CaptureState()
             : readings.UnderLock(() => market.CaptureState(readings.ExportLocked));
+        var captureMs = watch.ElapsedMilliseconds; // the part under the market's lock: trading waits this long
         var json = state.ToJson();
         // A snapshot may only cover durable entries: one that ran ahead of the journal could hold a command a crash undoes.
         await journal.WaitDurableAsync(state.JournalSeq, cancellationToken).ConfigureAwait(false);
@@ -212,12 +213,12 @@ public sealed partial class JournalSnapshots(
         _previousSeq = state.JournalSeq;
         LastSnapshotSeq = state.JournalSeq;
         SnapshotsWritten++;
-        LogSnapshotWritten(state.JournalSeq, json.Length, watch.ElapsedMilliseconds);
+        LogSnapshotWritten(state.JournalSeq, json.Length, captureMs, watch.ElapsedMilliseconds);
         return state.JournalSeq;
     }
 
-    [LoggerMessage(EventId = 75, Level = LogLevel.Information, Message = "Snapshot at journal entry {Seq} stored ({Bytes} bytes, {ElapsedMs} ms)")]
-    private partial void LogSnapshotWritten(long seq, int bytes, long elapsedMs);
+    [LoggerMessage(EventId = 75, Level = LogLevel.Information, Message = "Snapshot at journal entry {Seq} stored ({Bytes} bytes; {CaptureMs} ms under the market's lock, {ElapsedMs} ms in all)")]
+    private partial void LogSnapshotWritten(long seq, int bytes, long captureMs, long elapsedMs);
 
     [LoggerMessage(EventId = 76, Level = LogLevel.Warning, Message = "Snapshot failed; the next restart replays more entries")]
     private partial void LogSnapshotFailed(Exception ex);

@@ -39,6 +39,7 @@ public sealed partial class RedisMarketJournal : IMarketJournal, IAsyncDisposabl
     private string? _failure;
     private Task? _writer;
     private int _disposed;
+    private long _snapshotRequestedAt;
 
     /// <param name="addLots">Puts lots in the lot outbox, idempotently (RedisLotOutbox.AddRangeAsync).</param>
     public RedisMarketJournal(IConnectionMultiplexer redis, RedisOptions options, Func<IReadOnlyList<Lot>, CancellationToken, Task> addLots, ILogger<RedisMarketJournal> logger)
@@ -83,6 +84,7 @@ public sealed partial class RedisMarketJournal : IMarketJournal, IAsyncDisposabl
         if (_writer is not null) throw new InvalidOperationException("the journal writer is already running");
         Volatile.Write(ref _lastSeq, lastSeq);
         Volatile.Write(ref _durableSeq, lastSeq);
+        _snapshotRequestedAt = lastSeq;
         _writer = Task.Run(() => WriteLoopAsync(_stop.Token));
     }
 
@@ -221,15 +223,16 @@ public sealed partial class RedisMarketJournal : IMarketJournal, IAsyncDisposabl
             {
                 for (var i = 0; i < batch.Count; i++) _queue.Dequeue();
             }
-            var before = DurableSeq;
             Volatile.Write(ref _durableSeq, last);
             Interlocked.Add(ref _entriesWritten, batch.Count);
             Interlocked.Increment(ref _batchesWritten);
             Pulse();
             BatchWritten?.Invoke(batch.Count, TimeSpan.FromMilliseconds(Environment.TickCount64 - started));
-            var every = _options.SnapshotEveryEntries;
-            if (SnapshotDue is { } snapshot && last / every > before / every)
+            // At least SnapshotEveryEntries entries between two snapshot starts: a snapshot of a large market takes
+            // seconds, and back-to-back snapshots would take the exchange's CPU from trading (load benchmark).
+            if (SnapshotDue is { } snapshot && last - _snapshotRequestedAt >= _options.SnapshotEveryEntries)
             {
+                _snapshotRequestedAt = last;
                 try
                 {
                     await snapshot(last, ct).ConfigureAwait(false);

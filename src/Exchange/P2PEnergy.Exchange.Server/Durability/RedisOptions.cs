@@ -18,8 +18,12 @@ public sealed class RedisOptions
     /// <summary>The market's name in the key scheme, p2pe:{market}:… (RedisKeys).</summary>
     public string Market { get; set; } = RedisKeys.DefaultMarket;
 
-    /// <summary>A snapshot of the whole market is stored after this many journal entries, so that a restart replays at most about this many.</summary>
-    public int SnapshotEveryEntries { get; set; } = 10_000;
+    /// <summary>
+    /// A snapshot of the whole market is stored after this many journal entries (counted from the last one's start), so that
+    /// a restart replays at most about this many. A snapshot holds the market's whole history and takes seconds once it is
+    /// large: fewer snapshots cost less trading time, more make restarts shorter.
+    /// </summary>
+    public int SnapshotEveryEntries { get; set; } = 100_000;
 
     /// <summary>How long an acknowledgement waits for its command to become durable before the client gets UNAVAILABLE.</summary>
     public int AckTimeoutMs { get; set; } = 5_000;
