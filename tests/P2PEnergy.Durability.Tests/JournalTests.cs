@@ -150,7 +150,7 @@ public sealed class JournalTests(RedisFixture fixture) : IClassFixture<RedisFixt
     }
 
     [Fact]
-    public async Task A_journal_that_replays_to_other_ids_stops_the_exchange_at_start_up()
+    public async Task A_journal_entry_that_replays_to_other_ids_stops_the_exchange_at_start_up()
     {
         var market = NewMarket();
         using (var first = Host(market))
@@ -158,18 +158,37 @@ public sealed class JournalTests(RedisFixture fixture) : IClassFixture<RedisFixt
             await Trading.SetUpAsync(first.Admin);
             await first.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Trading.Order(5, 0) });
         }
-        // Damage the last entry: it claims another next order id than replaying it gives.
+        // A copy of the journal whose last entry (the submit) claims another next order id than replaying it gives:
+        // written by a build with other rules, or damaged.
         var db = fixture.Connection.GetDatabase();
-        var key = RedisKeys.Journal(market);
-        var last = (await db.StreamRangeAsync(key, "10-0", "10-0")).Single();
-        var entry = JournalEntry.Parser.ParseFrom((byte[])last[RedisKeys.JournalField]!);
-        entry.NextOrderId = 99;
-        await db.StreamDeleteAsync(key, ["10-0"]);
-        await db.ExecuteAsync("XADD", key, "11-0", RedisKeys.JournalField, Google.Protobuf.MessageExtensions.ToByteArray(entry));
+        var copy = NewMarket();
+        foreach (var e in await db.StreamRangeAsync(RedisKeys.Journal(market)))
+        {
+            var entry = JournalEntry.Parser.ParseFrom((byte[])e[RedisKeys.JournalField]!);
+            if (e.Id == "10-0") entry.NextOrderId = 99;
+            await db.ExecuteAsync("XADD", RedisKeys.Journal(copy), e.Id.ToString(), RedisKeys.JournalField, Google.Protobuf.MessageExtensions.ToByteArray(entry));
+        }
+
+        using var second = Host(copy);
+        var e2 = Assert.ThrowsAny<Exception>(() => second.Server);
+        Assert.Contains("journal entry 10 (Submit) replayed to next order id 2", e2.ToString());
+        Assert.Contains("the journal says 99", e2.ToString());
+    }
+
+    [Fact]
+    public async Task A_journal_with_a_missing_entry_stops_the_exchange_at_start_up()
+    {
+        var market = NewMarket();
+        using (var first = Host(market))
+        {
+            await Trading.SetUpAsync(first.Admin);
+            await first.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Trading.Order(5, 0) });
+        }
+        await fixture.Connection.GetDatabase().StreamDeleteAsync(RedisKeys.Journal(market), ["9-0"]);
 
         using var second = Host(market);
         var gap = Assert.ThrowsAny<Exception>(() => second.Server);
-        Assert.Contains("jumps from entry 9 to 11", gap.ToString());
+        Assert.Contains("jumps from entry 8 to 10", gap.ToString());
     }
 
     [Fact]
