@@ -25,6 +25,9 @@ public sealed record ChainSettlerStats
     /// <summary>Times a settlement waited because some of its lots were not on chain yet (the recorder is behind).</summary>
     public long WaitsForLots { get; init; }
 
+    /// <summary>Times a work item that kept failing was put at the back of the queue so that later work could go first.</summary>
+    public long WorkDeferred { get; init; }
+
     public string? LastError { get; init; }
 }
 
@@ -39,7 +42,9 @@ public sealed record ChainSettlerStats
 /// on chain that the exchange does not have, or with other fields: an exchange/chain difference, logged as an
 /// error and never settled over. Idempotent: a slot found settled on chain is done (the auditor compares what is
 /// there). Deposits top an account up to a minimum (read the balance, deposit the difference), so a retry after
-/// an unknown outcome never credits twice. Nothing queued is dropped while the process runs.
+/// an unknown outcome never credits twice. Nothing queued is dropped while the process runs. A work item that
+/// keeps failing (a slot over the node's gas cap, a chain/exchange difference) goes to the back of the queue after
+/// <see cref="MaxAttemptsBeforeDeferring"/> failures in a row, still pending, so that it never holds up later work.
 /// </remarks>
 public sealed class ChainSettler
 {
@@ -86,6 +91,16 @@ public sealed class ChainSettler
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Failures in a row after which a work item goes to the back of the queue when other work waits (alone, it keeps
+    /// retrying with its backoff); each time it comes round again it gets as many attempts.
+    /// </summary>
+    public int MaxAttemptsBeforeDeferring
+    {
+        get;
+        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least one attempt before deferring.");
+    } = 5;
+
     /// <summary>Queues a settled slot with the exchange's lots of that slot (never blocks).</summary>
     public void EnqueueSettlement(SlotSettlementOrder order, IReadOnlyList<Lot> lots)
     {
@@ -115,8 +130,8 @@ public sealed class ChainSettler
         {
             await foreach (var work in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await WithRetriesAsync(work, cancellationToken).ConfigureAwait(false);
-                Interlocked.Decrement(ref _pending);
+                if (await WithRetriesAsync(work, cancellationToken).ConfigureAwait(false)) Interlocked.Decrement(ref _pending);
+                else _queue.Writer.TryWrite(work); // deferred: still pending, at the back
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -125,7 +140,8 @@ public sealed class ChainSettler
         }
     }
 
-    private async Task WithRetriesAsync(Work work, CancellationToken cancellationToken)
+    /// <returns>true when done; false when deferred (it failed <see cref="MaxAttemptsBeforeDeferring"/> times in a row and other work waits).</returns>
+    private async Task<bool> WithRetriesAsync(Work work, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -138,7 +154,7 @@ public sealed class ChainSettler
                     DepositWork d => await DepositAsync(d, cancellationToken).ConfigureAwait(false),
                     _ => throw new InvalidOperationException(work.GetType().Name),
                 };
-                if (problem is null) return;
+                if (problem is null) return true;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -148,13 +164,20 @@ public sealed class ChainSettler
             {
                 // Settled between our check and our transaction (an earlier attempt landed late): done.
                 Update(s => s with { SlotsFoundOnChain = s.SlotsFoundOnChain + 1 });
-                return;
+                return true;
             }
             catch (Exception e)
             {
                 problem = e.Message;
                 Update(s => s with { LastError = e.Message });
                 _logger.LogWarning("Chain settlement work {Work} failed (attempt {Attempt}): {Reason}", Describe(work), attempt, e.Message);
+            }
+            if (attempt >= MaxAttemptsBeforeDeferring && _queue.Reader.Count > 0)
+            {
+                var message = $"{Describe(work)} deferred after {attempt} failed attempts: {problem}; later work goes first";
+                _logger.LogWarning("{Message}", message);
+                Update(s => s with { WorkDeferred = s.WorkDeferred + 1, LastError = message });
+                return false;
             }
             var delay = Backoff.Delay(InitialBackoff, MaxBackoff, attempt);
             Update(s => s with { Retries = s.Retries + 1 });
