@@ -8,11 +8,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using P2PEnergy.Exchange.Protos.V1;
 using P2PEnergy.Exchange.Server.Hosting;
-using Google.Protobuf;
 using P2PEnergy.Ethereum;
 using P2PEnergy.Exchange.Bench;
-using P2PEnergy.Signing;
-using EthAddress = P2PEnergy.Ethereum.Address;
 using Core = P2PEnergy.Exchange;
 
 // Its own namespace, so that the wire types (Side, Product, ...) are not hidden by the core's.
@@ -107,40 +104,8 @@ internal static class GrpcBenchmarks
     private static bool _signed;
     private static EthKey[] Keys = [];
 
-    private static NewOrder[] MakeOrders(int count, long slot, string[] addresses, int seed, ulong clientBase)
-    {
-        var random = new Random(seed);
-        var result = new NewOrder[count];
-        var who = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            var buy = random.Next(2) == 0;
-            who[i] = random.Next(addresses.Length);
-            result[i] = new NewOrder
-            {
-                Participant = addresses[who[i]],
-                ClientOrderId = clientBase + (ulong)i + 1,
-                Side = buy ? Side.Buy : Side.Sell,
-                Slot = slot,
-                EnergyWh = (random.Next(100) + 1) * 100L,
-                LimitPriceTicks = OrderStream.BasePrice + random.Next(OrderStream.PriceBand),
-                Product = buy ? Product.Standard : Product.Unspecified,
-                Source = buy ? EnergySource.Unspecified : EnergySource.Mixed,
-            };
-        }
-        if (_signed)
-        {
-            // The server's default domain: chain 31337, ledger address zero (no ledger deployed here).
-            var domain = new MarketDomain(MarketDomain.DevChainId, EthAddress.Zero);
-            Parallel.For(0, count, i =>
-            {
-                var o = result[i];
-                var message = new OrderMessage(o.Participant, o.ClientOrderId, (byte)o.Side, (ulong)o.Slot, (ulong)o.EnergyWh, (ulong)o.LimitPriceTicks, (byte)o.Product, (byte)o.Source);
-                o.Signature = ByteString.CopyFrom(Keys[who[i]].Sign(domain, message));
-            });
-        }
-        return result;
-    }
+    private static NewOrder[] MakeOrders(int count, long slot, string[] addresses, int seed, ulong clientBase) =>
+        WireOrders.Make(addresses, count, slot, seed, clientBase, signWith: _signed ? Keys : null);
 
     /// <summary>The same orders, in the same order, through a bare matching engine.</summary>
     private static double CoreBaseline(NewOrder[][] batches, long slot, string[] addresses)

@@ -2,17 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using P2PEnergy.Ethereum;
 using P2PEnergy.Exchange.Bench;
 using P2PEnergy.Exchange.Protos.V1;
 using P2PEnergy.Ledger.Redis;
-using P2PEnergy.Signing;
 using P2PEnergy.Testing;
 using StackExchange.Redis;
-using EthAddress = P2PEnergy.Ethereum.Address;
 
 // Its own namespace, so that the wire types (Side, Product, ...) are not hidden by the core's.
 namespace P2PEnergy.Bench;
@@ -69,15 +66,14 @@ internal static class LoadBenchmark
         var keys = Enumerable.Range(0, Participants).Select(i => EthKey.FromPrivateKey(Keccak.Hash256Utf8($"p2penergy-bench:{i}"))).ToArray();
         var addresses = keys.Select(k => k.Address.ToLowerHex()).ToArray();
         var signing = Stopwatch.StartNew();
-        var unaryOrders = MakeOrders(keys, addresses, settings.Rate * settings.Seconds, UnarySlot, participants: null, seed: 7, clientBase: 10_000_000);
-        var warmUpUnary = MakeOrders(keys, addresses, WarmUpUnaryOrders, WarmUpSlot, participants: null, seed: 8, clientBase: 20_000_000);
-        var warmUpStream = BuildMessages(MakeOrders(keys, addresses, WarmUpStreamOrders, WarmUpSlot, participants: null, seed: 9, clientBase: 30_000_000), settings.BatchSize);
+        var unaryOrders = WireOrders.Make(addresses, settings.Rate * settings.Seconds, UnarySlot, seed: 7, clientBase: 10_000_000, signWith: keys);
+        var warmUpUnary = WireOrders.Make(addresses, WarmUpUnaryOrders, WarmUpSlot, seed: 8, clientBase: 20_000_000, signWith: keys);
+        var warmUpStream = BuildMessages(WireOrders.Make(addresses, WarmUpStreamOrders, WarmUpSlot, seed: 9, clientBase: 30_000_000, signWith: keys), settings.BatchSize);
         // Each stream trades for its own participants, so that it is told of fewer of the others' lots.
         var perStream = streamPool / settings.Streams;
         var streamMessages = Enumerable.Range(0, settings.Streams)
-            .Select(s => BuildMessages(MakeOrders(keys, addresses, perStream, StreamSlot,
-                participants: Enumerable.Range(0, Participants).Where(p => p % settings.Streams == s).ToArray(),
-                seed: 100 + s, clientBase: 100_000_000 + (ulong)s * 10_000_000), settings.BatchSize))
+            .Select(s => BuildMessages(WireOrders.Make(addresses, perStream, StreamSlot, seed: 100 + s, clientBase: 100_000_000 + (ulong)s * 10_000_000,
+                participants: Enumerable.Range(0, Participants).Where(p => p % settings.Streams == s).ToArray(), signWith: keys), settings.BatchSize))
             .ToArray();
         var signed = unaryOrders.Length + WarmUpUnaryOrders + WarmUpStreamOrders + perStream * settings.Streams;
         Console.WriteLine($"      {signed:N0} orders signed (EIP-712, checked by the server) in {signing.Elapsed.TotalSeconds:F1} s, before any clock starts; the same orders go to each configuration");
@@ -236,42 +232,6 @@ internal static class LoadBenchmark
     }
 
     // --- orders --------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// The benchmark stream's orders (OrderStream's price band and lot steps, 50/50 buy/sell over the same band, so
-    /// about half of them cross and make lots), signed with the participant's key for the server's default domain.
-    /// </summary>
-    private static NewOrder[] MakeOrders(EthKey[] keys, string[] addresses, int count, long slot, int[]? participants, int seed, ulong clientBase)
-    {
-        var random = new Random(seed);
-        var result = new NewOrder[count];
-        var who = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            var buy = random.Next(2) == 0;
-            who[i] = participants is null ? random.Next(addresses.Length) : participants[random.Next(participants.Length)];
-            result[i] = new NewOrder
-            {
-                Participant = addresses[who[i]],
-                ClientOrderId = clientBase + (ulong)i + 1,
-                Side = buy ? Side.Buy : Side.Sell,
-                Slot = slot,
-                EnergyWh = (random.Next(100) + 1) * 100L,
-                LimitPriceTicks = OrderStream.BasePrice + random.Next(OrderStream.PriceBand),
-                Product = buy ? Product.Standard : Product.Unspecified,
-                Source = buy ? EnergySource.Unspecified : EnergySource.Mixed,
-            };
-        }
-        // The server's default domain: chain 31337, ledger address zero (no ledger deployed here).
-        var domain = new MarketDomain(MarketDomain.DevChainId, EthAddress.Zero);
-        Parallel.For(0, count, i =>
-        {
-            var o = result[i];
-            var message = new OrderMessage(o.Participant, o.ClientOrderId, (byte)o.Side, (ulong)o.Slot, (ulong)o.EnergyWh, (ulong)o.LimitPriceTicks, (byte)o.Product, (byte)o.Source);
-            o.Signature = ByteString.CopyFrom(keys[who[i]].Sign(domain, message));
-        });
-        return result;
-    }
 
     /// <summary>The stream's messages, built before the clock starts: request id = the order's index + 1.</summary>
     private static StreamOrdersRequest[] BuildMessages(NewOrder[] orders, int batchSize)

@@ -444,8 +444,8 @@ public sealed class SnapshotTests
 }
 
 /// <summary>
-/// One seeded random stream, in the manner of <see cref="Differential"/> (same config, same kinds of noise),
-/// run on engine A; at a random command A's snapshot is restored into engine B, and from then on every
+/// One seeded <see cref="CommandStream"/>, as <see cref="Differential"/> runs it (same config, the noise of
+/// <see cref="StreamNoise.Snapshot"/>), run on engine A; at a random command A's snapshot is restored into engine B, and from then on every
 /// command goes to both: codes, events, ids, slots, live orders, depth and due gates must be equal after
 /// each, and the final snapshots equal. Half the streams restore a second time, from B's own snapshot.
 /// The stream also registers participants, opens slots and replaces the wheeling table as it goes.
@@ -471,40 +471,37 @@ internal static class SnapshotStream
 
     private sealed class Run(int seed, Mechanism? mechanism, int? commands)
     {
-        private readonly Random _rnd = new(seed);
+        private readonly CommandStream _stream = new(seed, Config, StreamNoise.Snapshot);
         private readonly StringBuilder _log = new();
         private readonly List<long> _slots = [];
         private readonly List<Address> _participants = [];
-        private readonly Dictionary<Address, ulong> _clientIds = [];
         private readonly List<Order> _accepted = [];
         private MatchingEngine _a = null!;
+        private EngineMarket _aMarket = null!;
         private MatchingEngine? _b;
         private InvariantChecker _checker = null!;
         private long _now;
         private int _commands, _cutAt, _recutAt, _restores, _setupCommands;
         private int _continuousAtCut, _auctionAtCut, _lotsAfter, _clearingsAfter, _duplicatesAfter, _wheelingChanges, _slotsOpenedLater;
 
-        private bool Chance(double p) => _rnd.NextDouble() < p;
-
-        private T Pick<T>(IReadOnlyList<T> xs) => xs[_rnd.Next(xs.Count)];
-
         private static long GateMs(long slot) => Config.GateClosureUnixMs(slot);
 
         public Outcome Execute()
         {
-            var count = commands ?? _rnd.Next(20, 151);
-            var participants = _rnd.Next(3, 8);
-            var slotCount = _rnd.Next(1, 4);
+            var count = commands ?? _stream.Random.Next(20, 151);
+            var participants = _stream.Random.Next(3, 8);
+            var slotCount = _stream.Random.Next(1, 4);
             // Any command may be the cut, the very first included (an engine that has seen nothing).
-            _cutAt = _rnd.Next(0, participants + slotCount + count + 1);
-            _recutAt = Chance(0.5) ? _rnd.Next(_cutAt, participants + slotCount + count + 1) : -1;
-            var table = RandomTable();
+            _cutAt = _stream.Random.Next(0, participants + slotCount + count + 1);
+            _recutAt = _stream.Chance(0.5) ? _stream.Random.Next(_cutAt, participants + slotCount + count + 1) : -1;
+            var table = _stream.RandomTable();
             _a = new MatchingEngine(Config, table);
-            _checker = new InvariantChecker(new EngineMarket(_a));
-            _log.AppendLine($"seed {seed}, cut before command #{_cutAt + 1}, again before #{_recutAt + 1}, table {Describe(table)}");
+            _aMarket = new EngineMarket(_a);
+            _checker = new InvariantChecker(_aMarket);
+            _log.AppendLine($"seed {seed}, cut before command #{_cutAt + 1}, again before #{_recutAt + 1}, table {CommandStream.Describe(table)}");
 
             for (var i = 0; i < participants; i++) Register(noise: false);
-            _now = GateMs(Differential.FirstSlot) - _rnd.Next(600, 1800) * 1000L;
+            _now = GateMs(Differential.FirstSlot) - _stream.Random.Next(600, 1800) * 1000L;
             for (var i = 0; i < slotCount; i++) OpenSlot();
             _setupCommands = _commands;
 
@@ -512,12 +509,12 @@ internal static class SnapshotStream
             var meanStepMs = (GateMs(_slots[^1]) + 30_000 - _now) / count;
             for (var i = 0; i < count; i++)
             {
-                _now += _rnd.NextInt64(0, 2 * meanStepMs);
+                _now += _stream.Random.NextInt64(0, 2 * meanStepMs);
                 foreach (var slot in _a.SlotsDueForGateClosure(_now))
                 {
-                    if (Chance(0.6)) CloseGate(slot);
+                    if (_stream.Chance(0.6)) CloseGate(slot);
                 }
-                if (Chance(0.4 / count)) CloseGate(Chance(0.1) ? 9_999 : Pick(_slots));
+                if (_stream.Chance(0.4 / count)) CloseGate(_stream.Chance(0.1) ? 9_999 : _stream.Pick(_slots));
                 NextCommand();
             }
             foreach (var slot in _slots) CloseGate(slot);
@@ -564,24 +561,6 @@ internal static class SnapshotStream
             CompareState("restore");
         }
 
-        /// <summary>Small fees, so that equal fees (and so order-id priority) are common; rarely a non-zero fee within a zone.</summary>
-        private WheelingTable RandomTable()
-        {
-            var randomDiagonal = Chance(0.1);
-            var entries = new List<WheelingEntry>();
-            for (var s = 0; s < Config.MaxZones; s++)
-            {
-                for (var b = 0; b < Config.MaxZones; b++)
-                {
-                    if ((s != b || randomDiagonal) && Chance(0.7)) entries.Add(new WheelingEntry(s, b, _rnd.Next(0, 4)));
-                }
-            }
-            return WheelingTable.Build(Config.MaxZones, _rnd.Next(0, 4), entries);
-        }
-
-        private static string Describe(WheelingTable table) =>
-            $"[{string.Join(" ", table.Entries().Select(e => $"{e.SellerZone}>{e.BuyerZone}:{e.FeeTicks}"))}]";
-
         private static string Describe(EngineSnapshot s) =>
             $"v{s.Version} next order {s.NextOrderId} next lot {s.NextLotId}; wheeling {s.Wheeling.DefaultFeeTicks} " +
             $"[{string.Join(" ", s.Wheeling.Entries)}]; participants [{string.Join(" ", s.Participants)}]; slots [{string.Join(" ", s.Slots)}];\n" +
@@ -589,7 +568,7 @@ internal static class SnapshotStream
 
         private void NextCommand()
         {
-            var roll = _rnd.NextDouble();
+            var roll = _stream.Random.NextDouble();
             if (roll < 0.015) SetWheelingTable();
             else if (roll < 0.035) Register(noise: true);
             else if (roll < 0.05) OpenSlot();
@@ -601,22 +580,22 @@ internal static class SnapshotStream
         private void SetWheelingTable()
         {
             // Mostly a valid table; sometimes one of the wrong size or with a fee above the band, refused.
-            var table = _rnd.NextDouble() switch
+            var table = _stream.Random.NextDouble() switch
             {
                 < 0.05 => WheelingTable.Uniform(Config.MaxZones + 1, 1),
                 < 0.1 => WheelingTable.Uniform(Config.MaxZones, Config.MaxPriceTicks + 1),
-                _ => RandomTable(),
+                _ => _stream.RandomTable(),
             };
-            if (Operator($"set wheeling table {Describe(table)}", e => e.SetWheelingTable(table)) == ResultCode.Ok) _wheelingChanges++;
+            if (Operator($"set wheeling table {CommandStream.Describe(table)}", e => e.SetWheelingTable(table)) == ResultCode.Ok) _wheelingChanges++;
         }
 
         /// <param name="noise">Sometimes one already registered, or a zone outside the market's (both refused).</param>
         private void Register(bool noise)
         {
-            var zone = _rnd.Next(Config.MaxZones);
+            var zone = _stream.Random.Next(Config.MaxZones);
             var address = TestMarket.P(_participants.Count + 1);
-            if (noise && Chance(0.1)) address = Pick(_participants);
-            if (noise && Chance(0.05)) zone = Config.MaxZones;
+            if (noise && _stream.Chance(0.1)) address = _stream.Pick(_participants);
+            if (noise && _stream.Chance(0.05)) zone = Config.MaxZones;
             if (Operator($"register {address} zone {zone}", e => e.RegisterParticipant(address, zone, ParticipantKind.Household)) == ResultCode.Ok)
             {
                 _participants.Add(address);
@@ -625,8 +604,8 @@ internal static class SnapshotStream
 
         private void OpenSlot()
         {
-            var slot = _slots.Count > 0 && Chance(0.1) ? Pick(_slots) : Differential.FirstSlot + _slots.Count;
-            var m = mechanism ?? (Chance(0.5) ? Mechanism.Continuous : Mechanism.CallAuction);
+            var slot = _slots.Count > 0 && _stream.Chance(0.1) ? _stream.Pick(_slots) : Differential.FirstSlot + _slots.Count;
+            var m = mechanism ?? (_stream.Chance(0.5) ? Mechanism.Continuous : Mechanism.CallAuction);
             if (Operator($"open {slot} {m}, gate {GateMs(slot)}", e => e.OpenSlot(slot, m, _now)) == ResultCode.Ok)
             {
                 _slots.Add(slot);
@@ -634,78 +613,21 @@ internal static class SnapshotStream
             }
         }
 
-        private Address SomeParticipant()
-        {
-            if (Chance(0.01)) return Address.Zero;
-            if (Chance(0.02)) return TestMarket.P(200);
-            return Pick(_participants);
-        }
-
         private void Submit()
         {
-            var participant = SomeParticipant();
-            _clientIds.TryGetValue(participant, out var lastClientId);
-            // More duplicates than the differential stream: ids taken before the cut must still be refused after it.
-            var clientId = Chance(0.08) && lastClientId > 0 ? (ulong)_rnd.NextInt64(1, (long)lastClientId + 1) : lastClientId + 1;
-            if (clientId > lastClientId) _clientIds[participant] = clientId;
-
-            var side = Chance(0.01) ? (Side)_rnd.Next(0, 4) : Chance(0.5) ? Side.Buy : Side.Sell;
-            var product = Chance(0.01) ? (Product)9 : Chance(0.4) ? Product.Green : Product.Standard;
-            var source = Chance(0.01) ? (EnergySource)0 : Chance(0.5) ? EnergySource.Renewable : EnergySource.Mixed;
-            if (side == Side.Sell && Chance(0.5)) product = (Product)_rnd.Next(0, 10);
-            if (side == Side.Buy && Chance(0.5)) source = (EnergySource)_rnd.Next(0, 10);
-
-            var wh = _rnd.Next(1, 21) * Config.LotStepWh;
-            var badWh = _rnd.NextDouble();
-            if (badWh < 0.01) wh = 0;
-            else if (badWh < 0.02) wh += Config.LotStepWh / 2;
-            else if (badWh < 0.03) wh = Config.MaxOrderWh + Config.LotStepWh;
-
-            long price = Chance(0.1) ? _rnd.Next(80, 121) : _rnd.Next(95, 106);
-            var badPrice = _rnd.NextDouble();
-            if (badPrice < 0.01) price = Config.MinPriceTicks - 1;
-            else if (badPrice < 0.02) price = Config.MaxPriceTicks + 1;
-
-            var open = _slots.Where(x => _a.TryGetSlot(x, out var info) && info.Phase == SlotPhase.Open && _now < info.GateClosureUnixMs).ToList();
-            var slot = Chance(0.03) ? 7_777 : open.Count > 0 && Chance(0.9) ? Pick(open) : Pick(_slots);
-            var cmd = new SubmitOrder(participant, clientId, side, slot, wh, price, product, source, _now);
+            var cmd = _stream.Submit(_aMarket, _participants, _slots, _now);
             Compare($"submit {cmd}", (e, events) => e.Submit(cmd, events));
         }
 
         private void Cancel()
         {
-            var live = _slots.SelectMany(s => _a.LiveOrders(s)).Select(s => s.Order).ToList();
-            var target = live.Count > 0 && Chance(0.75) ? Pick(live) : Pick(_accepted);
-            var id = Chance(0.05) ? _a.NextOrderId + 3 : target.OrderId;
-            var who = Chance(0.85) ? target.Participant : SomeParticipant();
-            var cmd = new CancelOrder(who, id, _now);
+            var cmd = _stream.Cancel(_aMarket, _participants, _slots, _accepted, _now);
             Compare($"cancel {cmd}", (e, events) => e.Cancel(cmd, events));
         }
 
         private void Reduce()
         {
-            var live = _slots.SelectMany(s => _a.LiveOrders(s)).ToList();
-            Order target;
-            long remaining;
-            if (live.Count > 0 && Chance(0.85))
-            {
-                var s = Pick(live);
-                (target, remaining) = (s.Order, s.RemainingWh);
-            }
-            else
-            {
-                target = Pick(_accepted);
-                remaining = target.EnergyWh;
-            }
-            var steps = remaining / Config.LotStepWh;
-            var by = _rnd.NextDouble() switch
-            {
-                < 0.8 => _rnd.NextInt64(1, Math.Max(2, steps)) * Config.LotStepWh,
-                < 0.9 => remaining,
-                _ => Config.LotStepWh / 2,
-            };
-            var who = Chance(0.9) ? target.Participant : SomeParticipant();
-            var cmd = new ReduceOrder(who, target.OrderId, by, _now);
+            var cmd = _stream.Reduce(_aMarket, _participants, _slots, _accepted, _now);
             Compare($"reduce {cmd}", (e, events) => e.Reduce(cmd, events));
         }
 
