@@ -8,7 +8,7 @@ namespace P2PEnergy.Exchange.Server.Durability;
 
 /// <summary>
 /// The journal in a Redis stream (docs/redis.md). The market appends under its lock (a queue, never a wait); one
-/// writer sends the queued entries to Redis in pipelined batches, then the lots they made to the lot outbox stream,
+/// writer sends the queued entries to Redis in batches (one MULTI/EXEC each), then the lots they made to the lot outbox stream,
 /// and only then calls them durable. Each entry goes in with the explicit id {seq}-0, so a batch retried after a
 /// lost answer is idempotent: Redis refuses an id at or below the stream's last one, and the writer then checks that
 /// the entry stored there is its own (another exchange writing the same market's journal stops this one).
@@ -249,13 +249,17 @@ public sealed partial class RedisMarketJournal : IMarketJournal, IAsyncDisposabl
     private async Task WriteBatchAsync(List<Pending> batch, CancellationToken ct)
     {
         var db = _redis.GetDatabase();
-        var pipeline = db.CreateBatch();
+        // One MULTI/EXEC: the batch is queued and run as a unit. Redis refuses the whole transaction on a queueing error
+        // (out of memory, say) instead of storing entries after a missing one, and the AOF holds it as one block (a
+        // block cut short by a crash is dropped whole on load): the journal never has a gap.
+        var transaction = db.CreateTransaction();
         var adds = new Task<RedisValue>[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            adds[i] = pipeline.StreamAddAsync(_key, RedisKeys.JournalField, batch[i].Data, messageId: $"{batch[i].Seq}-0");
+            adds[i] = transaction.StreamAddAsync(_key, RedisKeys.JournalField, batch[i].Data, messageId: $"{batch[i].Seq}-0");
         }
-        pipeline.Execute();
+        if (!await transaction.ExecuteAsync().WaitAsync(ct).ConfigureAwait(false))
+            throw new RedisException($"the journal batch {batch[0].Seq}..{batch[^1].Seq} was not executed");
         for (var i = 0; i < adds.Length; i++)
         {
             try
