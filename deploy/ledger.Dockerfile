@@ -23,7 +23,7 @@ WORKDIR /app
 COPY --from=build /out/ledger/ /app/
 # Where `deploy` looks for it (upwards from the program: contracts/artifacts/...); the deploy script also passes it.
 COPY --from=contracts /contracts/artifacts/contracts/EnergyLedger.sol/EnergyLedger.json /app/contracts/artifacts/contracts/EnergyLedger.sol/EnergyLedger.json
-COPY --chmod=0755 deploy/ledger-deploy.sh deploy/tcp-check.sh /app/
+COPY --chmod=0755 deploy/ledger-deploy.sh deploy/heartbeat-check.sh /app/
 # The deployment volume's mount point, owned by the app user (a new named volume takes this owner).
 RUN install -d -o 1654 -g 1654 /deployment
 # The non-root user of the .NET images (app, uid 1654).

@@ -55,6 +55,20 @@ public sealed partial class CommandLineTests
     }
 
     [Fact]
+    public void The_recorder_health_check_reads_the_heartbeat_file_its_command_writes()
+    {
+        // A healthcheck on another path never sees a heartbeat: the recorder would never become healthy (and the agents never start).
+        var recorder = Compose["recorder"];
+        var file = recorder.Option("--heartbeat-file") ?? throw new Xunit.Sdk.XunitException("recorder: no --heartbeat-file (its health check would not see a stuck loop)");
+        Assert.StartsWith("/", file);
+        var test = recorder.Healthcheck?.Test ?? throw new Xunit.Sdk.XunitException("recorder: no healthcheck");
+        Assert.True(test is ["CMD", "/app/heartbeat-check.sh", var checkedFile, var maxAge] && checkedFile == file && int.Parse(maxAge, System.Globalization.CultureInfo.InvariantCulture) >= 15,
+            $"recorder: the healthcheck [{string.Join(", ", test)}] does not run heartbeat-check.sh on {file} with a limit of at least 15 s (the CLI rewrites the file at most every 5 s)");
+        // /tmp is writable by the image's non-root user; a read-only volume there would leave the file unwritten.
+        Assert.DoesNotContain(recorder.Volumes, m => m.ReadOnly && (file + "/").StartsWith(m.Target.TrimEnd('/') + "/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_agents_command_matches_the_simulator_day_usage()
     {
         var agents = Compose["agents"];

@@ -128,7 +128,7 @@ public sealed class DockerfileTests
 
     [Theory]
     [InlineData("deploy/ledger-deploy.sh")]
-    [InlineData("deploy/tcp-check.sh")]
+    [InlineData("deploy/heartbeat-check.sh")]
     public void Scripts_are_bash_and_executable(string path)
     {
         Assert.StartsWith("#!/usr/bin/env bash\n", Repo.Read(path));

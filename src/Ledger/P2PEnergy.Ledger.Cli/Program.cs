@@ -40,7 +40,7 @@ internal static class LedgerCli
                   members as in `lots --json`) with the operator key, retrying until every lot is on chain;
                   lots already on chain are skipped. Ctrl+C stops it.
           record  --redis CONN [--market NAME] --rpc URL --key HEX --deployment FILE [--min-idle-ms N]
-                  [--consumer NAME] [--batch N] [--delay-ms N] [--progress-ms N]
+                  [--consumer NAME] [--batch N] [--delay-ms N] [--progress-ms N] [--heartbeat-file PATH]
                   Follows the exchange's lot outbox in Redis (stream p2pe:{NAME}:lots, consumer group
                   "recorders"; docs/redis.md) and records its lots until SIGINT or SIGTERM (then exit 0).
                   A lot leaves the outbox only once it is on chain. CONN: a StackExchange.Redis configuration,
@@ -51,6 +51,11 @@ internal static class LedgerCli
                   are recorded here (default 60000); whatever is already on chain is acknowledged without
                   a transaction. Redis or the node down: errors are logged and retried, nothing is dropped.
                   Progress (lots, gas, backlog) is logged every --progress-ms (default 5000) while it changes.
+                  --heartbeat-file: rewritten (temp file + rename) every --progress-ms, at most 5 s, with one JSON
+                  line {"at":UNIX_S,"cycleAt":UNIX_S,"lotsRecorded":N,"foundOnChain":N,"backlog":N|null,"lastError":""}
+                  while the recording loop has gone round (read the outbox, recorded, or retried) within 15 s;
+                  a stuck or dead recorder leaves it stale (a health check: deploy/heartbeat-check.sh).
+                  Deleted on a clean stop.
           deposit --rpc URL --key HEX --deployment FILE --to ADDRESS[,ADDRESS...] --amount-jpy N
                   As an operator (--key), credits N JPY paid in off chain to each account (settlement token,
                   1 JPY = 100000 units; N may have up to 5 decimals) and prints each balance after.
@@ -366,6 +371,8 @@ internal static class LedgerCli
         };
         if (outboxOptions.ConsumerName is { Length: 0 }) throw new UsageException("--consumer is empty");
         var progressEvery = TimeSpan.FromMilliseconds(o.Optional("progress-ms") is { } p ? PositiveInt("progress-ms", p) : 5000);
+        var heartbeatFile = o.Optional("heartbeat-file");
+        if (heartbeatFile is { Length: 0 }) throw new UsageException("--heartbeat-file is empty");
         var options = RecorderOptions(o);
         var deployment = LedgerDeployment.Load(o.Required("deployment"));
         var key = EthKey.FromHex(o.Required("key"));
@@ -397,7 +404,19 @@ internal static class LedgerCli
         var started = TimeProvider.System.GetTimestamp();
         var run = recorder.RunAsync(ct);
         var progress = ReportProgressAsync(recorder, outbox, configuration, progressEvery, log, ct);
-        await run; // returns when ct is cancelled (SIGINT/SIGTERM); throws on what cannot be retried
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var heartbeat = heartbeatFile is null
+            ? Task.CompletedTask
+            : WriteHeartbeatAsync(recorder, run, outbox, heartbeatFile, progressEvery < HeartbeatMaxInterval ? progressEvery : HeartbeatMaxInterval, log, heartbeatStop.Token);
+        try
+        {
+            await run; // returns when ct is cancelled (SIGINT/SIGTERM); throws on what cannot be retried
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
         await progress;
         var stats = recorder.Stats;
         var elapsed = TimeProvider.System.GetElapsedTime(started);
@@ -467,6 +486,77 @@ internal static class LedgerCli
         {
         }
     }
+
+    private static readonly TimeSpan HeartbeatMaxInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The loop counts as alive while its last cycle is at most this old: above the idle read (1 s) and the longest
+    /// backoff (10 s); a single long step (a receipt awaited up to 60 s) lets the file age meanwhile.
+    /// </summary>
+    private static readonly TimeSpan HeartbeatFreshness = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Rewrites <paramref name="path"/> every <paramref name="every"/> while <paramref name="run"/> is running and its loop went
+    /// round recently (<see cref="LotRecorder.LastCycleAt"/>); otherwise leaves it to age. Deletes it when stopped.
+    /// </summary>
+    private static async Task WriteHeartbeatAsync(LotRecorder recorder, Task run, RedisLotOutbox outbox, string path, TimeSpan every, ILogger log, CancellationToken ct)
+    {
+        var temp = path + ".tmp";
+        string? failure = null;
+        try
+        {
+            while (!run.IsCompleted && !ct.IsCancellationRequested)
+            {
+                var now = TimeProvider.System.GetUtcNow();
+                if (recorder.LastCycleAt is { } cycleAt && now - cycleAt <= HeartbeatFreshness)
+                {
+                    long? backlog;
+                    try
+                    {
+                        using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        quick.CancelAfter(TimeSpan.FromSeconds(1));
+                        backlog = await outbox.CountPendingAsync(quick.Token);
+                    }
+                    catch (Exception e) when (e is LotOutboxUnavailableException || e is OperationCanceledException && !ct.IsCancellationRequested)
+                    {
+                        backlog = null; // Redis down is the recorder's last error to report, not a dead loop
+                    }
+                    var stats = recorder.Stats;
+                    var line = JsonSerializer.Serialize(
+                        new Heartbeat(now.ToUnixTimeSeconds(), cycleAt.ToUnixTimeSeconds(), stats.LotsRecorded, stats.LotsFoundOnChain, backlog, stats.LastError ?? string.Empty), Json);
+                    try
+                    {
+                        // Rename replaces the file at once: a health check never reads half a line.
+                        await File.WriteAllTextAsync(temp, line + "\n", ct);
+                        File.Move(temp, path, overwrite: true);
+                        if (failure is not null) log.LogInformation("Heartbeat file {Path} written again.", path);
+                        failure = null;
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        if (e.Message != failure) log.LogWarning("Cannot write the heartbeat file {Path}: {Reason}; it goes stale.", path, e.Message);
+                        failure = e.Message;
+                    }
+                }
+                await Task.WhenAny(run, Task.Delay(every, ct));
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        // Stopped: not alive any more, whatever the file's age says.
+        try
+        {
+            File.Delete(path);
+            File.Delete(temp);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>The heartbeat file's line (record --heartbeat-file); times in unix seconds, backlog null when Redis did not answer.</summary>
+    private sealed record Heartbeat(long At, long CycleAt, long LotsRecorded, long FoundOnChain, long? Backlog, string LastError);
 
     /// <summary>A lot as one JSON line (lots --json, record --lots).</summary>
     private sealed record LotJson(

@@ -148,6 +148,10 @@ public sealed class LotRecorder : IDisposable
     private Fees? _fees;
     private long _feesAt;
     private (ulong Gas, int Lots)? _lastEstimate;
+    private long _lastCycleTicks; // UTC ticks; 0: no cycle yet
+
+    /// <summary>An idle recorder's read returns empty after this long and the loop goes round again (a sign of life).</summary>
+    private static readonly TimeSpan IdleReadWait = TimeSpan.FromSeconds(1);
 
     public LotRecorder(
         EthJsonRpcClient client,
@@ -201,6 +205,15 @@ public sealed class LotRecorder : IDisposable
         }
     }
 
+    /// <summary>
+    /// When the recording loop last finished a step: an outbox read (lots or none; an idle loop reads again every
+    /// second), a recorded batch, or a failed attempt before its backoff. Null before the first. A loop that is
+    /// stuck (or a recorder that is not running) stops moving it: a liveness signal for a health check.
+    /// </summary>
+    /// <remarks>Apart from <see cref="Stats"/>: it moves while nothing happens, and a snapshot that changes every second would hide "no progress".</remarks>
+    public DateTimeOffset? LastCycleAt =>
+        Volatile.Read(ref _lastCycleTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
     public void Dispose()
     {
         if (_ownsClient)
@@ -243,12 +256,19 @@ public sealed class LotRecorder : IDisposable
         {
             try
             {
-                lots.AddRange(await reader.ReadAsync(_options.BatchSize, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false));
-                break;
+                var first = await reader.ReadAsync(_options.BatchSize, IdleReadWait, cancellationToken).ConfigureAwait(false);
+                Cycled();
+                if (first.Count > 0)
+                {
+                    lots.AddRange(first);
+                    break;
+                }
+                failures = 0;
             }
             catch (LotOutboxUnavailableException e)
             {
                 failures++;
+                Cycled();
                 OutboxFailed(e, "reading lots", BackoffDelay(failures));
                 await BackoffAsync(failures, cancellationToken).ConfigureAwait(false);
             }
@@ -296,6 +316,7 @@ public sealed class LotRecorder : IDisposable
             {
                 await BackoffAsync(failures, cancellationToken).ConfigureAwait(false);
             }
+            Cycled();
             try
             {
                 if (reconcile)
@@ -320,6 +341,7 @@ public sealed class LotRecorder : IDisposable
                 {
                     _logger.LogInformation("Recorded {Count} lots after {Failures} failed attempt(s) (block {Block}).", pending.Count, failures, receipt.BlockNumber);
                 }
+                Cycled();
                 // On chain: from here on only the acknowledgement is missing, and it is retried by itself.
                 await AckAsync(reader, pending.Select(l => l.LotId).ToArray(), cancellationToken).ConfigureAwait(false);
                 return;
@@ -446,6 +468,7 @@ public sealed class LotRecorder : IDisposable
             catch (LotOutboxUnavailableException e)
             {
                 failures++;
+                Cycled();
                 OutboxFailed(e, $"acknowledging {lotIds.Count} lots that are on chain (attempt {failures})", BackoffDelay(failures));
                 await BackoffAsync(failures, cancellationToken).ConfigureAwait(false);
             }
@@ -484,6 +507,7 @@ public sealed class LotRecorder : IDisposable
             catch (Exception e) when (e is JsonRpcTransportException or JsonRpcException or LedgerUnavailableException)
             {
                 failures++;
+                Cycled();
                 UpdateStats(s => s with
                 {
                     TransportFailures = s.TransportFailures + (e is JsonRpcTransportException ? 1 : 0),
@@ -533,6 +557,8 @@ public sealed class LotRecorder : IDisposable
         var delay = BackoffDelay(failures);
         return delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, _time, cancellationToken);
     }
+
+    private void Cycled() => Volatile.Write(ref _lastCycleTicks, _time.GetUtcNow().UtcTicks);
 
     private void UpdateStats(Func<LotRecorderStats, LotRecorderStats> update)
     {
