@@ -103,7 +103,7 @@ public sealed class JournalTests(RedisFixture fixture) : IClassFixture<RedisFixt
     public async Task Lots_reach_the_Redis_outbox_once_their_command_is_durable()
     {
         var market = NewMarket();
-        using var host = Host(market);
+        using var host = Host(market, new Dictionary<string, string> { ["Redis:LotOutbox"] = "true" }); // no chain here: asked for
         await Trading.SetUpAsync(host.Admin);
         for (var i = 0; i < 80; i++) await host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Trading.Order(3, i) });
         var lots = await Trading.AllLotsAsync(host.Exchange);
@@ -113,6 +113,17 @@ public sealed class JournalTests(RedisFixture fixture) : IClassFixture<RedisFixt
         Assert.Equal(lots.Select(l => l.LotId), pending.Select(l => l.LotId));
         Assert.Equal(lots.Select(l => (l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks, l.SellOrderId, l.BuyOrderId)),
             pending.Select(l => (l.EnergyWh, l.PriceTicks, l.WheelingFeeTicks, l.SellOrderId, l.BuyOrderId)));
+    }
+
+    [Fact]
+    public async Task Without_a_chain_no_lot_goes_to_the_Redis_outbox()
+    {
+        var market = NewMarket();
+        using var host = Host(market);
+        await Trading.SetUpAsync(host.Admin);
+        for (var i = 0; i < 80; i++) await host.Exchange.SubmitOrderAsync(new SubmitOrderRequest { Order = Trading.Order(3, i) });
+        Assert.NotEmpty(await Trading.AllLotsAsync(host.Exchange));
+        Assert.False(await fixture.Connection.GetDatabase().KeyExistsAsync(RedisKeys.Lots(market)), "nobody would read the stream");
     }
 
     [Fact]

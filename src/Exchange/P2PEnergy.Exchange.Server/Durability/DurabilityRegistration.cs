@@ -28,11 +28,14 @@ public static class DurabilityRegistration
         services.AddSingleton(sp => new RedisLotOutbox(sp.GetRequiredService<IConnectionMultiplexer>(), options.Market));
         // The chain recording takes this outbox instead of its in-memory one (it registers with TryAdd).
         services.AddSingleton<ILotOutbox>(sp => sp.GetRequiredService<RedisLotOutbox>());
+        var lotsToOutbox = options.LotOutbox ?? !string.IsNullOrWhiteSpace(builder.Configuration["Ledger:RpcUrl"]);
         services.AddSingleton(sp =>
         {
             var outbox = sp.GetRequiredService<RedisLotOutbox>();
             var journal = new RedisMarketJournal(sp.GetRequiredService<IConnectionMultiplexer>(), options,
-                async (lots, ct) => await outbox.AddRangeAsync(lots, ct).ConfigureAwait(false),
+                lotsToOutbox
+                    ? async (lots, ct) => await outbox.AddRangeAsync(lots, ct).ConfigureAwait(false)
+                    : static (_, _) => Task.CompletedTask,
                 sp.GetRequiredService<ILogger<RedisMarketJournal>>());
             if (sp.GetService<Observability.ExchangeMetrics>() is { } metrics)
             {
@@ -42,7 +45,12 @@ public static class DurabilityRegistration
             return journal;
         });
         services.AddSingleton<IMarketJournal>(sp => sp.GetRequiredService<RedisMarketJournal>());
-        services.AddSingleton<JournalRecovery>();
+        services.AddSingleton(sp =>
+        {
+            var recovery = ActivatorUtilities.CreateInstance<JournalRecovery>(sp);
+            recovery.LotsToOutbox = lotsToOutbox;
+            return recovery;
+        });
         services.AddSingleton<JournalSnapshots>();
         services.AddHostedService<JournalFlushOnStop>();
         return builder;

@@ -18,6 +18,9 @@ public sealed partial class JournalRecovery(
 {
     private const int PageSize = 1000;
 
+    /// <summary>Whether lots go to the Redis lot outbox (Redis:LotOutbox, by default when there is a chain).</summary>
+    public bool LotsToOutbox { get; set; } = true;
+
     /// <summary>What the last start-up did (diagnostics and tests).</summary>
     public RecoveryReport? Last { get; private set; }
 
@@ -76,7 +79,7 @@ public sealed partial class JournalRecovery(
                 seq = id;
                 replayed++;
             }
-            if (lots.Count > 0)
+            if (lots.Count > 0 && LotsToOutbox)
             {
                 lotsReAdded += outbox.AddRangeAsync(lots).AsTask().GetAwaiter().GetResult();
             }

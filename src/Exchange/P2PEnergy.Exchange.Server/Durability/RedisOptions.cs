@@ -37,6 +37,12 @@ public sealed class RedisOptions
     /// <summary>After a snapshot, journal entries before the previous snapshot are trimmed (one snapshot's worth is kept).</summary>
     public bool TrimJournal { get; set; } = true;
 
+    /// <summary>
+    /// Whether matched lots go to the Redis lot outbox for a recorder (p2pe:{market}:lots). Unset: when the exchange has a
+    /// chain (Ledger:RpcUrl), so that an exchange without one does not fill a stream nobody reads.
+    /// </summary>
+    public bool? LotOutbox { get; set; }
+
     /// <summary>How long start-up waits for Redis before it gives up (the exchange does not serve without its journal).</summary>
     public int ConnectTimeoutMs { get; set; } = 10_000;
 
