@@ -129,6 +129,8 @@ public static class ChainRecording
             // Orders are signed for one ledger: the one the lots go to. An unset Exchange:LedgerAddress takes the
             // deployment's address and chain id; a different one is a configuration error.
             builder.Services.PostConfigure<ExchangeOptions>(exchange => AgreeWithDeployment(exchange, LedgerDeployment.Load(options.DeploymentFile)));
+            // Read once (GetLedgerStatus needs it when the recorder runs in its own process).
+            builder.Services.AddSingleton(_ => LedgerDeployment.Load(options.DeploymentFile));
             builder.Services.AddSingleton(_ => new RootCommitterClient(new EthJsonRpcClient(new JsonRpcClientOptions { Endpoint = new Uri(options.RpcUrl) })));
             if (options.RecordsInProcess)
             {
@@ -296,7 +298,7 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
         var outbox = services.GetRequiredService<ILotOutbox>();
         var feeder = services.GetService<LotOutboxFeeder>(); // null in Redis mode: the journal feeds the outbox
         var stats = recorder?.Stats ?? new LotRecorderStats();
-        var deployment = recorder?.Deployment ?? LedgerDeployment.Load(options.DeploymentFile);
+        var deployment = recorder?.Deployment ?? services.GetRequiredService<LedgerDeployment>();
         var roots = services.GetService<OrderRootCommitter>();
         var rootStats = roots?.Stats;
         var settler = services.GetService<ChainSettler>();

@@ -33,7 +33,6 @@ public sealed partial class Market
         }
         lock (_lock)
         {
-            _lastJournalSeq = seq;
             if (_engine.NextOrderId != entry.NextOrderId || _engine.NextLotId != entry.NextLotId)
             {
                 throw new InvalidDataException(

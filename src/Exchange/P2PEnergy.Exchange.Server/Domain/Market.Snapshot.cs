@@ -46,7 +46,6 @@ public sealed partial class Market
             _engine = MatchingEngine.Restore(state.Engine);
             foreach (var lot in state.Lots) _lots.Add(lot);
             _tariff = state.Tariff;
-            _lastJournalSeq = state.JournalSeq;
             if (Clock.Simulated is { } clock && clock.GetUtcNow().ToUnixTimeMilliseconds() < state.ClockUnixMs)
             {
                 clock.AdvanceTo(DateTimeOffset.FromUnixTimeMilliseconds(state.ClockUnixMs));

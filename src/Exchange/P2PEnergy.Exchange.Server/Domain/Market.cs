@@ -23,7 +23,6 @@ public sealed partial class Market : IDurabilityGate
     private readonly List<Lot> _commandLots = []; // lots of the command being applied, for the journal
     private bool _replaying;
     private long _replayNow;
-    private long _lastJournalSeq;
     private readonly MarketEventRecorder _recorder = new();
     private readonly LotStore _lots = new();
     private readonly Dictionary<(long Slot, Product Product), BookDepth> _lastDepth = new();
@@ -73,19 +72,20 @@ public sealed partial class Market : IDurabilityGate
     /// <summary>Where accepted commands are written before they are acknowledged (the in-memory default writes nothing).</summary>
     public IMarketJournal Journal => _journal;
 
-    /// <summary>The journal seq of the last command applied (read under the lock by outboxes stamping what they queue).</summary>
-    public long LastJournalSeq
-    {
-        get { lock (_lock) return _lastJournalSeq; }
-    }
-
     /// <summary>Completes once every command applied so far (up to <paramref name="seq"/>) is durable.</summary>
     public ValueTask WhenDurableAsync(long seq, CancellationToken cancellationToken) =>
         seq <= 0 ? ValueTask.CompletedTask : _journal.WaitDurableAsync(seq, cancellationToken);
 
+    /// <summary>
+    /// Completes once everything applied so far (by the market or the meter-reading store, which share the journal) is
+    /// durable: for answers that do not know their command's seq.
+    /// </summary>
+    public ValueTask WhenAllDurableAsync(CancellationToken cancellationToken) => WhenDurableAsync(_journal.LastSeq, cancellationToken);
+
     private bool Journaling => !_replaying && _journal.Enabled;
 
-    long IDurabilityGate.CurrentSeq => Volatile.Read(ref _lastJournalSeq);
+    // Outboxes queue under the market's lock, right after the command's append: the journal's last seq covers it.
+    long IDurabilityGate.CurrentSeq => _journal.LastSeq;
 
     long IDurabilityGate.DurableSeq => _journal.DurableSeq;
 
@@ -113,7 +113,6 @@ public sealed partial class Market : IDurabilityGate
         entry.NextLotId = _engine.NextLotId;
         var seq = _journal.Append(entry, _commandLots.Count == 0 ? [] : _commandLots.ToArray());
         _commandLots.Clear();
-        Volatile.Write(ref _lastJournalSeq, seq);
         return seq;
     }
 
@@ -412,9 +411,10 @@ public sealed partial class Market : IDurabilityGate
         lock (_lock)
         {
             var now = Now();
-            if (Journaling && !HasDueGatesLocked(now)) return [];
+            var due = _engine.SlotsDueForGateClosure(now);
+            if (due.Count == 0) return []; // nothing to do, so nothing to refuse while the journal is down
             EnsureJournalAccepting();
-            closed = CloseDueGatesLocked(now, sealedSlots);
+            closed = CloseGatesLocked(due, now, sealedSlots);
             if (closed.Count > 0) JournalLocked(Journaling ? JournalEntries.CloseDueGates() : null, now);
         }
         BuildOrderRoots(sealedSlots);
@@ -435,7 +435,7 @@ public sealed partial class Market : IDurabilityGate
             EnsureJournalAccepting();
             var now = by is { } d ? clock.Advance(d) : clock.AdvanceTo(DateTimeOffset.FromUnixTimeSeconds(toUnixSeconds!.Value));
             nowUnixMs = now.ToUnixTimeMilliseconds();
-            closed = CloseDueGatesLocked(nowUnixMs, sealedSlots);
+            closed = CloseGatesLocked(_engine.SlotsDueForGateClosure(nowUnixMs), nowUnixMs, sealedSlots);
             JournalLocked(Journaling ? JournalEntries.AdvanceClock() : null, nowUnixMs);
         }
         BuildOrderRoots(sealedSlots);
@@ -443,12 +443,10 @@ public sealed partial class Market : IDurabilityGate
         return closed;
     }
 
-    private bool HasDueGatesLocked(long now) => _engine.SlotsDueForGateClosure(now).Count > 0;
-
-    private List<GateClosure> CloseDueGatesLocked(long now, List<SealedSlot> sealedSlots)
+    private List<GateClosure> CloseGatesLocked(IReadOnlyList<long> dueSlots, long now, List<SealedSlot> sealedSlots)
     {
         var closed = new List<GateClosure>();
-        foreach (var slot in _engine.SlotsDueForGateClosure(now))
+        foreach (var slot in dueSlots)
         {
             if (CloseGateLocked(slot, now, out var closure, sealedSlots) == ResultCode.Ok) closed.Add(closure!);
         }

@@ -28,7 +28,7 @@ public static class DurabilityRegistration
         services.AddSingleton(sp => new RedisLotOutbox(sp.GetRequiredService<IConnectionMultiplexer>(), options.Market));
         // The chain recording takes this outbox instead of its in-memory one (it registers with TryAdd).
         services.AddSingleton<ILotOutbox>(sp => sp.GetRequiredService<RedisLotOutbox>());
-        var lotsToOutbox = options.LotOutbox ?? !string.IsNullOrWhiteSpace(builder.Configuration["Ledger:RpcUrl"]);
+        var lotsToOutbox = options.LotOutbox ?? !string.IsNullOrWhiteSpace(builder.Configuration[$"{Chain.LedgerOptions.Section}:{nameof(Chain.LedgerOptions.RpcUrl)}"]);
         services.AddSingleton(sp =>
         {
             var outbox = sp.GetRequiredService<RedisLotOutbox>();

@@ -174,8 +174,7 @@ public sealed partial class MeterReadingStore
     }
 
     /// <summary>Completes once everything the store (and the market) did so far is durable: answer the caller after it.</summary>
-    public ValueTask WhenDurableAsync(CancellationToken cancellationToken) =>
-        _market.Journal.Enabled ? _market.WhenDurableAsync(_market.Journal.LastSeq, cancellationToken) : ValueTask.CompletedTask;
+    public ValueTask WhenDurableAsync(CancellationToken cancellationToken) => _market.WhenAllDurableAsync(cancellationToken);
 
     private long SlotSeconds => _market.Config.SlotSeconds;
 

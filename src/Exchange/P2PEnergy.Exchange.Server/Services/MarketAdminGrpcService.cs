@@ -20,7 +20,7 @@ public sealed class MarketAdminGrpcService(Market market) : Api.MarketAdmin.Mark
     /// <summary>Answers once the command just applied is durable (Redis mode; at once in memory).</summary>
     private async Task<T> Durable<T>(ServerCallContext context, T response)
     {
-        await market.WhenDurableAsync(market.LastJournalSeq, context.CancellationToken);
+        await market.WhenAllDurableAsync(context.CancellationToken);
         return response;
     }
 
