@@ -19,6 +19,11 @@ pragma solidity 0.8.28;
 /// no lot can be left out, added or altered), the Wh each seller delivered to and each buyer consumed of each
 /// lot, and every party's meter reading; it computes every amount itself from the recorded prices and moves
 /// the netted balances. A settled slot takes no more lots and cannot be settled again.
+///
+/// A slot too big for one transaction (thousands of parties) is settled in pages instead: beginSettlement, then
+/// settleLotsPage over the lots in recording order (the running hash is checked once all are given), then
+/// settlePartiesPage over the parties with the last page closing the slot. The same rules, amounts and events;
+/// per lot party, the amounts of the lot pages wait in storage for its party page.
 contract EnergyLedger {
     uint256 public constant LOT_BYTES = 75;
 
@@ -58,6 +63,8 @@ contract EnergyLedger {
     /// @dev Per slot: running hash of its recorded lots, h = keccak256(h || packed lot), from 0; SETTLED after settlement.
     mapping(uint64 => bytes32) private _slotLots;
     bytes32 private constant SETTLED = bytes32(type(uint256).max);
+    /// @dev _slotLots of a slot whose paged settlement has begun (its lots hash is then kept in _paging).
+    bytes32 private constant SETTLING = bytes32(type(uint256).max - 1);
 
     address public admin;
     mapping(address => bool) public isOperator;
@@ -95,6 +102,11 @@ contract EnergyLedger {
     error DuplicateParty(address participant);
     error MissingParty(uint64 lotId, address participant);
     error AboveMetered(address participant, uint256 allocatedWh, uint256 meteredWh);
+    error SettlementInProgress(uint64 slot);
+    error SettlementNotBegun(uint64 slot);
+    error WrongPhase(uint64 slot, uint8 phase);
+    error PageOutOfOrder(uint64 slot, uint32 expected, uint32 given);
+    error PartiesMissing(uint64 slot, uint32 count);
 
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
     event OperatorSet(address indexed operator, bool enabled);
@@ -130,6 +142,13 @@ contract EnergyLedger {
         uint8 policy,
         int256 gridNet
     );
+
+    /// @notice A paged settlement of the slot has begun, at these grid prices and policy (its pages follow).
+    event SettlementBegun(uint64 indexed slot, uint32 retailTicks, uint32 buyBackTicks, uint8 policy);
+
+    /// @notice One page of a paged settlement: `count` lots (phase 1) or parties (phase 2) from index `first`.
+    /// The page's LotSettled, PartySettled and Transfer events are in the same transaction.
+    event SettlementPage(uint64 indexed slot, uint8 phase, uint32 first, uint32 count);
 
     constructor(address admin_, address operator_) {
         if (admin_ == address(0) || operator_ == address(0)) revert ZeroAddress();
@@ -211,6 +230,7 @@ contract EnergyLedger {
                 hashSlot = slot;
                 lotsHash = _slotLots[slot];
                 if (lotsHash == SETTLED) revert SlotAlreadySettled(slot);
+                if (lotsHash == SETTLING) revert SettlementInProgress(slot);
             }
             lotsHash = _chainLot(lotsHash, at);
 
@@ -316,14 +336,15 @@ contract EnergyLedger {
 
     /// @notice The running hash of a slot's recorded lots (what settleSlot checks its lots against); 0 when none.
     function slotLotsHash(uint64 slot) external view returns (bytes32) {
-        return _slotLots[slot];
+        bytes32 h = _slotLots[slot];
+        return h == SETTLING ? _paging[slot].expectedLots : h;
     }
 
     /// @notice Settles a slot once (docs/settlement-rules.md). `lots`: the slot's lots exactly as recorded, in
     /// recording order (LOT_BYTES each). `flows`: per lot, delivered and consumed Wh (FLOW_BYTES each), each at
     /// most the lot's Wh. `parties`: every lot party and every other metered participant (PARTY_BYTES each), in
-    /// ascending (meter, participant) order; meter 0 means no reading (then import and export are 0), every
-    /// other meter appears once and its reading is a leaf of the slot's readings tree. The contract checks the
+    /// strictly ascending participant order (so each appears once); meter 0 means no reading (then import and
+    /// export are 0), every other party's reading is a leaf of the slot's readings tree, in the same order. The contract checks the
     /// allocations against the readings, computes every amount from the recorded prices, the grid prices and
     /// the policy, stores the readings root and moves the netted balances (debtors first; a debtor without the
     /// balance refuses the whole settlement).
@@ -342,6 +363,7 @@ contract EnergyLedger {
     function _settle(Prices memory c, bytes calldata lots, bytes calldata flows, bytes calldata parties) private {
         if (c.slot == 0) revert InvalidSlot(c.slot);
         if (_slotLots[c.slot] == SETTLED) revert SlotAlreadySettled(c.slot);
+        if (_slotLots[c.slot] == SETTLING) revert SettlementInProgress(c.slot);
         if (gridOperator == address(0)) revert GridOperatorNotSet();
         if (c.policy > 7) revert InvalidPolicy(c.policy);
         uint256 nLots = lots.length / LOT_BYTES;
@@ -392,39 +414,43 @@ contract EnergyLedger {
         emit Transfer(address(this), account, amount);
     }
 
-    /// @dev Reads the parties, checks their order, and indexes them by participant in transient storage
-    /// (slot = the participant's address, value = index + 1) for the lots' look-ups.
+    /// @dev Reads the parties, checks their order (strictly ascending participant: each once), and indexes them
+    /// by participant in transient storage (slot = the participant's address, value = index + 1) for the lots.
     function _loadParties(bytes calldata parties, uint256 n) private returns (Party[] memory p) {
         p = new Party[](n);
         address grid = gridOperator;
-        address prevMeter;
-        address prevParticipant;
+        address prev;
         for (uint256 i; i < n; ++i) {
-            uint256 o = i * PARTY_BYTES;
-            address meter = address(bytes20(parties[o:o + 20]));
-            address participant = address(bytes20(parties[o + 20:o + 40]));
-            uint256 w = uint256(bytes32(parties[o + 40:o + 50]));
-            uint256 importWh = w >> 216;
-            uint256 exportWh = (w >> 176) & 0xFFFFFFFFFF;
-            if (participant == address(0)) revert InvalidParty(i, "participant 0");
-            if (participant == grid) revert InvalidParty(i, "grid operator");
-            if (meter == address(0)) {
-                if (prevMeter != address(0) || (i > 0 && participant <= prevParticipant)) revert InvalidParty(i, "order");
-                if (importWh != 0 || exportWh != 0) revert InvalidParty(i, "energy without a meter");
-            } else if (meter <= prevMeter) {
-                revert InvalidParty(i, "order");
-            }
+            (, address participant, uint256 importWh, uint256 exportWh) = _readParty(parties, i, i, prev, grid);
             uint256 key = uint160(participant); // clean upper bits before the assembly
-            uint256 seen;
             assembly {
-                seen := tload(key)
                 tstore(key, add(i, 1))
             }
-            if (seen != 0) revert DuplicateParty(participant);
             p[i] = Party(participant, importWh, exportWh, 0, 0, 0);
-            prevMeter = meter;
-            prevParticipant = participant;
+            prev = participant;
         }
+    }
+
+    /// @dev Party i of a parties argument, checked: a participant (never 0 or the grid operator) above the previous
+    /// one, and no energy without a meter. `index` is its place in the whole settlement (for the error).
+    function _readParty(bytes calldata parties, uint256 i, uint256 index, address prev, address grid)
+        private
+        pure
+        returns (address meter, address participant, uint256 importWh, uint256 exportWh)
+    {
+        uint256 o = i * PARTY_BYTES;
+        meter = address(bytes20(parties[o:o + 20]));
+        participant = address(bytes20(parties[o + 20:o + 40]));
+        uint256 w = uint256(bytes32(parties[o + 40:o + 50]));
+        importWh = w >> 216;
+        exportWh = (w >> 176) & 0xFFFFFFFFFF;
+        if (participant == address(0)) revert InvalidParty(index, "participant 0");
+        if (participant == grid) revert InvalidParty(index, "grid operator");
+        if (participant <= prev) {
+            if (participant == prev) revert DuplicateParty(participant);
+            revert InvalidParty(index, "order");
+        }
+        if (meter == address(0) && (importWh != 0 || exportWh != 0)) revert InvalidParty(index, "energy without a meter");
     }
 
     function _forgetParty(address participant) private {
@@ -498,14 +524,18 @@ contract EnergyLedger {
             w1 := calldataload(add(at, 32)) // buyer | Wh | price | fee
         }
         uint64 lotId = uint64(w0 >> 192);
+        _settleLotOf(c, w0, w1, f, p[_partyIndex(address(uint160(w0)), lotId)], p[_partyIndex(address(uint160(w1 >> 96)), lotId)]);
+    }
+
+    /// @dev One lot (w0, w1: its first two calldata words; f: its flow word) between its seller and buyer.
+    function _settleLotOf(Prices memory c, uint256 w0, uint256 w1, uint256 f, Party memory seller, Party memory buyer) private {
+        uint64 lotId = uint64(w0 >> 192);
         if (uint32(w0 >> 160) != c.slot) revert LotOfAnotherSlot(lotId, uint32(w0 >> 160));
         uint256 contracted = (w1 >> 56) & 0xFFFFFFFFFF;
         uint256 delivered = f >> 216;
         uint256 consumed = (f >> 176) & 0xFFFFFFFFFF;
         if (delivered > contracted) revert SettledAboveContracted(lotId, delivered, contracted);
         if (consumed > contracted) revert SettledAboveContracted(lotId, consumed, contracted);
-        Party memory seller = p[_partyIndex(address(uint160(w0)), lotId)];
-        Party memory buyer = p[_partyIndex(address(uint160(w1 >> 96)), lotId)];
         seller.exportUsed += delivered;
         buyer.importUsed += consumed;
         uint256 settled = _lotMoney(c, seller, buyer, delivered, consumed, w1);
@@ -548,15 +578,16 @@ contract EnergyLedger {
 
     /// @dev Allocations within the readings; import not bought at retail, export not sold at buy-back.
     function _settleGrid(Prices memory c, Party[] memory p) private pure {
-        for (uint256 i; i < p.length; ++i) {
-            Party memory q = p[i];
-            if (q.exportUsed > q.exportWh) revert AboveMetered(q.participant, q.exportUsed, q.exportWh);
-            if (q.importUsed > q.importWh) revert AboveMetered(q.participant, q.importUsed, q.importWh);
-            int256 retail = int256((q.importWh - q.importUsed) * c.retail);
-            int256 buyBack = int256((q.exportWh - q.exportUsed) * c.buyBack);
-            q.net += buyBack - retail;
-            c.gridNet += retail - buyBack;
-        }
+        for (uint256 i; i < p.length; ++i) _settlePartyGrid(c, p[i]);
+    }
+
+    function _settlePartyGrid(Prices memory c, Party memory q) private pure {
+        if (q.exportUsed > q.exportWh) revert AboveMetered(q.participant, q.exportUsed, q.exportWh);
+        if (q.importUsed > q.importWh) revert AboveMetered(q.participant, q.importUsed, q.importWh);
+        int256 retail = int256((q.importWh - q.importUsed) * c.retail);
+        int256 buyBack = int256((q.exportWh - q.exportUsed) * c.buyBack);
+        q.net += buyBack - retail;
+        c.gridNet += retail - buyBack;
     }
 
     /// @dev keccak256(lotsHash || the LOT_BYTES packed lot at calldata offset `at`).
@@ -567,6 +598,264 @@ contract EnergyLedger {
             calldatacopy(add(m, 32), at, 75)
             h := keccak256(m, 107)
         }
+    }
+
+    // ---------------------------------------------------------------- paged settlement
+
+    /// @dev An open paged settlement of a slot.
+    struct Paging {
+        uint32 retail;
+        uint32 buyBack;
+        uint8 policy;
+        uint8 phase; // PHASE_LOTS, then PHASE_PARTIES
+        uint32 lotsDone;
+        uint32 partiesDone;
+        uint32 readings; // leaves of the readings tree so far
+        uint32 openParties; // lot parties whose amounts wait for their party page
+        address lastParticipant;
+        bytes32 expectedLots; // the slot's running lots hash when the settlement began
+        bytes32 lotsHash; // the running hash of the lots settled so far
+        int256 gridNet;
+    }
+
+    /// @notice settlementProgress phases.
+    uint8 public constant PHASE_LOTS = 1;
+    uint8 public constant PHASE_PARTIES = 2;
+    uint8 public constant PHASE_SETTLED = 3;
+
+    mapping(uint64 => Paging) private _paging;
+
+    /// @dev Per open paged settlement and lot party, what its lots gave so far: 1 << 255 | import used << 192 |
+    /// export used << 128 | uint128(net). Deleted when its party page settles it.
+    mapping(uint64 => mapping(address => uint256)) private _lotParty;
+
+    /// @dev Per open paged settlement, the readings tree's frontier: for each set bit h of `readings`, the root of
+    /// the full subtree of the 2^h leaves before the later ones. Folding it from the lowest bit up gives the same
+    /// root as the level-by-level tree with odd last nodes promoted (_readingsRoot, MeterReadingMerkleTree).
+    mapping(uint64 => mapping(uint256 => bytes32)) private _frontier;
+
+    /// @notice Where a slot's settlement stands: phase 0 (not begun, or settled in one transaction's time: see
+    /// isSettled), PHASE_LOTS or PHASE_PARTIES with the lots and parties settled so far, or PHASE_SETTLED.
+    function settlementProgress(uint64 slot) external view returns (uint8 phase, uint32 lotsDone, uint32 partiesDone) {
+        if (_slotLots[slot] == SETTLED) return (PHASE_SETTLED, 0, 0);
+        Paging storage g = _paging[slot];
+        return (g.phase, g.lotsDone, g.partiesDone);
+    }
+
+    /// @notice Begins the paged settlement of a slot: from now on it takes no more lots, and settleSlot refuses it.
+    /// The same checks as settleSlot's start; the prices and policy hold for every page.
+    function beginSettlement(uint64 slot, uint32 retailTicks, uint32 buyBackTicks, uint8 policy) external onlyOperator {
+        if (slot == 0) revert InvalidSlot(slot);
+        bytes32 lotsHash = _slotLots[slot];
+        if (lotsHash == SETTLED) revert SlotAlreadySettled(slot);
+        if (lotsHash == SETTLING) revert SettlementInProgress(slot);
+        if (gridOperator == address(0)) revert GridOperatorNotSet();
+        if (policy > 7) revert InvalidPolicy(policy);
+        _slotLots[slot] = SETTLING;
+        Paging storage g = _paging[slot];
+        g.retail = retailTicks;
+        g.buyBack = buyBackTicks;
+        g.policy = policy;
+        g.phase = PHASE_LOTS;
+        g.expectedLots = lotsHash;
+        emit SettlementBegun(slot, retailTicks, buyBackTicks, policy);
+    }
+
+    /// @notice The next lots of the slot, in recording order from index `firstLot` (the lots settled so far), with
+    /// their flows (as settleSlot's). Each lot party's amounts wait in storage for its party page.
+    function settleLotsPage(uint64 slot, uint32 firstLot, bytes calldata lots, bytes calldata flows) external onlyOperator {
+        Paging memory g = _openPaging(slot);
+        if (g.phase != PHASE_LOTS) revert WrongPhase(slot, g.phase);
+        if (firstLot != g.lotsDone) revert PageOutOfOrder(slot, g.lotsDone, firstLot);
+        uint256 n = lots.length / LOT_BYTES;
+        if (n == 0 || lots.length != n * LOT_BYTES) revert MalformedSettlement("lots");
+        if (flows.length != n * FLOW_BYTES) revert MalformedSettlement("flows");
+        Prices memory c = Prices(slot, g.retail, g.buyBack, g.policy, 0);
+        Party[] memory p = new Party[](2 * n);
+        uint256 count;
+        bytes32 lotsHash = g.lotsHash;
+        for (uint256 i; i < n; ++i) {
+            uint256 at;
+            uint256 f;
+            assembly {
+                at := add(lots.offset, mul(i, 75))
+                f := calldataload(add(flows.offset, mul(i, 10)))
+            }
+            lotsHash = _chainLot(lotsHash, at);
+            count = _settlePagedLot(c, at, f, p, count);
+        }
+        g.openParties += _keepLotParties(slot, p, count);
+        g.lotsDone += uint32(n);
+        g.lotsHash = lotsHash;
+        g.gridNet += c.gridNet;
+        _paging[slot] = g;
+        emit SettlementPage(slot, PHASE_LOTS, firstLot, uint32(n));
+    }
+
+    /// @notice The next parties of the slot from index `firstParty` (the parties settled so far), as settleSlot's
+    /// (50 bytes each, strictly ascending participant across all pages). The first party page checks that every
+    /// recorded lot was given; each party's net moves at once (a debtor without the balance refuses the page).
+    /// The `last` page checks that every lot party was settled, builds the readings root, moves the grid
+    /// operator's net and settles the slot.
+    function settlePartiesPage(uint64 slot, uint32 firstParty, bytes calldata parties, bool last) external onlyOperator {
+        Paging memory g = _openPaging(slot);
+        if (g.phase == PHASE_LOTS) {
+            if (g.lotsHash != g.expectedLots) revert LotsMismatch(slot);
+            g.phase = PHASE_PARTIES;
+        }
+        if (firstParty != g.partiesDone) revert PageOutOfOrder(slot, g.partiesDone, firstParty);
+        uint256 n = parties.length / PARTY_BYTES;
+        if (parties.length != n * PARTY_BYTES) revert MalformedSettlement("parties");
+        if (n == 0 && !last) revert MalformedSettlement("empty page");
+        Prices memory c = Prices(slot, g.retail, g.buyBack, g.policy, 0);
+        bytes32[32] memory frontier = _loadFrontier(slot, g.readings);
+        for (uint256 i; i < n; ++i) _settlePagedParty(c, g, frontier, parties, i);
+        g.gridNet += c.gridNet;
+        emit SettlementPage(slot, PHASE_PARTIES, firstParty, uint32(n));
+        if (last) {
+            _finishPaged(slot, g, frontier);
+        } else {
+            _storeFrontier(slot, g.readings, frontier);
+            _paging[slot] = g;
+        }
+    }
+
+    /// @dev Party i of a party page (g.partiesDone: its place in the settlement): its lots' amounts, its grid lines, its
+    /// money, its reading's leaf.
+    function _settlePagedParty(
+        Prices memory c,
+        Paging memory g,
+        bytes32[32] memory frontier,
+        bytes calldata parties,
+        uint256 i
+    ) private {
+        (address meter, address participant, uint256 importWh, uint256 exportWh) = _readParty(parties, i, g.partiesDone, g.lastParticipant, gridOperator);
+        g.lastParticipant = participant;
+        ++g.partiesDone;
+        Party memory q = Party(participant, importWh, exportWh, 0, 0, 0);
+        if (_takeLotParty(c.slot, q)) --g.openParties;
+        _settlePartyGrid(c, q);
+        emit PartySettled(c.slot, participant, meter, importWh, exportWh, q.net);
+        if (q.net < 0) _payIn(participant, uint256(-q.net));
+        else if (q.net > 0) _payOut(participant, uint256(q.net));
+        if (meter != address(0)) {
+            g.readings = _pushLeaf(frontier, g.readings, keccak256(abi.encode(meter, participant, c.slot, uint64(importWh), uint64(exportWh))));
+        }
+    }
+
+    function _openPaging(uint64 slot) private view returns (Paging memory g) {
+        bytes32 h = _slotLots[slot];
+        if (h == SETTLED) revert SlotAlreadySettled(slot);
+        if (h != SETTLING) revert SettlementNotBegun(slot);
+        g = _paging[slot];
+    }
+
+    /// @dev A lot of a lot page: its parties are indexed in transient storage as they come (the page's own list).
+    function _settlePagedLot(Prices memory c, uint256 at, uint256 f, Party[] memory p, uint256 count) private returns (uint256) {
+        uint256 w0;
+        uint256 w1;
+        assembly {
+            w0 := calldataload(at)
+            w1 := calldataload(add(at, 32))
+        }
+        uint256 s;
+        uint256 b;
+        (s, count) = _pageParty(p, count, address(uint160(w0)));
+        (b, count) = _pageParty(p, count, address(uint160(w1 >> 96)));
+        _settleLotOf(c, w0, w1, f, p[s], p[b]);
+        return count;
+    }
+
+    function _pageParty(Party[] memory p, uint256 count, address who) private returns (uint256 index, uint256) {
+        uint256 key = uint160(who);
+        assembly {
+            index := tload(key)
+        }
+        if (index != 0) return (index - 1, count);
+        assembly {
+            tstore(key, add(count, 1))
+        }
+        p[count].participant = who;
+        return (count, count + 1);
+    }
+
+    /// @dev Adds a lot page's amounts per party to what earlier pages gave; returns how many parties are new.
+    function _keepLotParties(uint64 slot, Party[] memory p, uint256 count) private returns (uint32 opened) {
+        mapping(address => uint256) storage kept = _lotParty[slot];
+        for (uint256 i; i < count; ++i) {
+            Party memory q = p[i];
+            _forgetParty(q.participant);
+            uint256 w = kept[q.participant];
+            if (w == 0) {
+                ++opened;
+            } else {
+                q.importUsed += (w >> 192) & ((1 << 63) - 1);
+                q.exportUsed += (w >> 128) & type(uint64).max;
+                q.net += int128(uint128(w));
+            }
+            if (q.importUsed >= 1 << 63 || q.exportUsed > type(uint64).max || q.net > type(int128).max || q.net < type(int128).min) {
+                revert MalformedSettlement("amounts out of range");
+            }
+            kept[q.participant] = (1 << 255) | (q.importUsed << 192) | (q.exportUsed << 128) | uint256(uint128(int128(q.net)));
+        }
+    }
+
+    /// @dev Takes what the lot pages kept for the party (if any) into it and deletes it; true when there was some.
+    function _takeLotParty(uint64 slot, Party memory q) private returns (bool) {
+        uint256 w = _lotParty[slot][q.participant];
+        if (w == 0) return false;
+        delete _lotParty[slot][q.participant];
+        q.importUsed = (w >> 192) & ((1 << 63) - 1);
+        q.exportUsed = (w >> 128) & type(uint64).max;
+        q.net = int128(uint128(w));
+        return true;
+    }
+
+    function _loadFrontier(uint64 slot, uint32 count) private view returns (bytes32[32] memory frontier) {
+        for (uint256 h; h < 32 && (count >> h) != 0; ++h) {
+            if ((count >> h) & 1 != 0) frontier[h] = _frontier[slot][h];
+        }
+    }
+
+    function _storeFrontier(uint64 slot, uint32 count, bytes32[32] memory frontier) private {
+        for (uint256 h; h < 32 && (count >> h) != 0; ++h) {
+            if ((count >> h) & 1 != 0 && _frontier[slot][h] != frontier[h]) _frontier[slot][h] = frontier[h];
+        }
+    }
+
+    /// @dev Adds a leaf: it merges with the full subtrees of the set low bits of `count`, as the levels would.
+    function _pushLeaf(bytes32[32] memory frontier, uint32 count, bytes32 leaf) private pure returns (uint32) {
+        bytes32 node = leaf;
+        uint256 h;
+        while ((count >> h) & 1 != 0) {
+            node = _hashPair(frontier[h], node);
+            ++h;
+        }
+        frontier[h] = node;
+        return count + 1;
+    }
+
+    function _hashPair(bytes32 a, bytes32 b) private pure returns (bytes32) {
+        return a <= b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
+    }
+
+    function _finishPaged(uint64 slot, Paging memory g, bytes32[32] memory frontier) private {
+        if (g.openParties != 0) revert PartiesMissing(slot, g.openParties);
+        if (g.lotsDone == 0 && g.partiesDone == 0) revert MalformedSettlement("nothing to settle");
+        bytes32 root;
+        bool any;
+        for (uint256 h; h < 32 && (g.readings >> h) != 0; ++h) {
+            if ((g.readings >> h) & 1 == 0) continue;
+            root = any ? _hashPair(frontier[h], root) : frontier[h];
+            any = true;
+            if (h > 0) delete _frontier[slot][h]; // level 0 is never stored past a page: a full pair moves up
+        }
+        if (g.gridNet < 0) _payIn(gridOperator, uint256(-g.gridNet));
+        else if (g.gridNet > 0) _payOut(gridOperator, uint256(g.gridNet));
+        _slotLots[slot] = SETTLED;
+        readingsRoot[slot] = root;
+        delete _paging[slot];
+        emit SlotSettled(slot, root, g.lotsDone, g.partiesDone, g.retail, g.buyBack, g.policy, g.gridNet);
     }
 
     function isRecorded(uint64 lotId) external view returns (bool) {

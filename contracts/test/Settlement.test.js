@@ -171,7 +171,7 @@ describe("EnergyLedger settlement", function () {
       await expect(settle(ledger, operator, { parties: twice })).to.be.revertedWithCustomError(ledger, "DuplicateParty").withArgs(S);
       const noMeter = PARTIES.map((p) => (p.participant === B2 ? { ...p, importWh: 5 } : p));
       await expect(settle(ledger, operator, { parties: noMeter }))
-        .to.be.revertedWithCustomError(ledger, "InvalidParty").withArgs(0, "energy without a meter");
+        .to.be.revertedWithCustomError(ledger, "InvalidParty").withArgs(2, "energy without a meter"); // B2 is the third participant
       await expectUntouched(ledger);
     });
 

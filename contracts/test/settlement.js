@@ -15,9 +15,9 @@ function packFlows(flows) {
   return "0x" + flows.map((f) => be(f.deliveredWh, 5) + be(f.consumedWh, 5)).join("");
 }
 
-// parties: [{ meter, participant, importWh, exportWh }]; sorted here by (meter, participant) as the contract wants.
+// parties: [{ meter, participant, importWh, exportWh }]; sorted here by participant as the contract wants.
 function sortParties(parties) {
-  const key = (p) => BigInt(p.meter) * (1n << 160n) + BigInt(p.participant);
+  const key = (p) => BigInt(p.participant);
   return [...parties].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
@@ -30,7 +30,8 @@ function packParties(parties) {
   );
 }
 
-// The readings tree of MeterReadingMerkleTree: abi.encode leaves in ascending meter order, sorted pairs.
+// The readings tree of MeterReadingMerkleTree: abi.encode leaves in ascending participant order, sorted pairs,
+// built level by level with an odd last node promoted.
 function readingsRoot(slot, parties) {
   const coder = ethers.AbiCoder.defaultAbiCoder();
   let level = sortParties(parties)

@@ -72,6 +72,22 @@ public sealed record SettledPartyEvent(long Slot, ParticipantAddress Participant
 public sealed record SettledSlotEvent(
     long Slot, byte[] ReadingsRoot, int Lots, int Parties, long RetailTicks, long BuyBackTicks, byte Policy, long GridNet, ulong BlockNumber, string TransactionHash);
 
+/// <summary>A SettlementBegun event: a paged settlement of the slot began at these prices and policy.</summary>
+public sealed record BegunSettlementEvent(long Slot, long RetailTicks, long BuyBackTicks, byte Policy, ulong BlockNumber);
+
+/// <summary>A SettlementPage event: <see cref="Count"/> lots (<see cref="Phase"/> 1) or parties (2) of a paged settlement from index <see cref="First"/>.</summary>
+public sealed record SettledPageEvent(long Slot, byte Phase, long First, long Count, ulong BlockNumber);
+
+/// <summary>Where a slot's settlement stands on chain (settlementProgress).</summary>
+/// <param name="Phase">0: not begun (or settled in one transaction: see isSettled); 1: lot pages; 2: party pages; 3: settled.</param>
+public sealed record SettlementProgress(byte Phase, long LotsDone, long PartiesDone)
+{
+    public const byte NotBegun = 0;
+    public const byte Lots = 1;
+    public const byte Parties = 2;
+    public const byte Settled = 3;
+}
+
 /// <summary>A Transfer event of the settlement token (from 0: a deposit; to 0: a withdrawal; the ledger itself: the settlement clearing).</summary>
 public sealed record TokenTransferEvent(Address From, Address To, BigInteger Value, ulong BlockNumber);
 
@@ -93,6 +109,12 @@ public sealed partial class EnergyLedgerContract
     public static AbiEvent PartySettledEvent { get; } = Abi.Event("PartySettled(uint64,address,address,uint256,uint256,int256)");
     public static AbiEvent SlotSettledEvent { get; } = Abi.Event("SlotSettled(uint64,bytes32,uint32,uint32,uint32,uint32,uint8,int256)");
     public static AbiEvent TransferEvent { get; } = Abi.Event("Transfer(address,address,uint256)");
+    public static AbiFunction BeginSettlementFunction { get; } = Abi.Function("beginSettlement(uint64,uint32,uint32,uint8)");
+    public static AbiFunction SettleLotsPageFunction { get; } = Abi.Function("settleLotsPage(uint64,uint32,bytes,bytes)");
+    public static AbiFunction SettlePartiesPageFunction { get; } = Abi.Function("settlePartiesPage(uint64,uint32,bytes,bool)");
+    public static AbiFunction SettlementProgressFunction { get; } = Abi.Function("settlementProgress(uint64)");
+    public static AbiEvent SettlementBegunEvent { get; } = Abi.Event("SettlementBegun(uint64,uint32,uint32,uint8)");
+    public static AbiEvent SettlementPageEvent { get; } = Abi.Event("SettlementPage(uint64,uint8,uint32,uint32)");
 
     /// <summary>Bytes per lot flow and per party in settleSlot's packed arguments (the contract's FLOW_BYTES, PARTY_BYTES).</summary>
     public const int FlowBytes = 10;
@@ -102,48 +124,94 @@ public sealed partial class EnergyLedgerContract
     /// <summary>
     /// settleSlot's call data: <paramref name="lotsInRecordingOrder"/> as the chain recorded them (the contract checks
     /// them against its running hash), the order's flow for each, and its parties sorted as the contract wants
-    /// (ascending meter, parties without a meter first by participant).
+    /// (strictly ascending participant).
     /// </summary>
     public static byte[] EncodeSettleSlot(SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(lotsInRecordingOrder);
+        var flowOf = FlowsByLot(order, lotsInRecordingOrder);
+        var (lots, flows) = PackLots(flowOf, lotsInRecordingOrder, 0, lotsInRecordingOrder.Count);
+        var sorted = SortParties(order.Parties);
+        return SettleSlotFunction.EncodeCall(
+            checked((ulong)order.Slot), lots, flows, PackParties(sorted, 0, sorted.Count), checked((uint)order.RetailTicks), checked((uint)order.BuyBackTicks), order.Policy);
+    }
+
+    /// <summary>beginSettlement's call data: the paged settlement of the order's slot, at its prices and policy.</summary>
+    public static byte[] EncodeBeginSettlement(SlotSettlementOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        return BeginSettlementFunction.EncodeCall(checked((ulong)order.Slot), checked((uint)order.RetailTicks), checked((uint)order.BuyBackTicks), order.Policy);
+    }
+
+    /// <summary>settleLotsPage's call data: lots [<paramref name="first"/>, first + <paramref name="count"/>) of the slot in recording order, with their flows.</summary>
+    public static byte[] EncodeSettleLotsPage(SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder, int first, int count)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(lotsInRecordingOrder);
+        var (lots, flows) = PackLots(FlowsByLot(order, lotsInRecordingOrder), lotsInRecordingOrder, first, count);
+        return SettleLotsPageFunction.EncodeCall(checked((ulong)order.Slot), checked((uint)first), lots, flows);
+    }
+
+    /// <summary>settlePartiesPage's call data: parties [<paramref name="first"/>, first + <paramref name="count"/>) of <paramref name="sortedParties"/> (<see cref="SortParties"/>).</summary>
+    public static byte[] EncodeSettlePartiesPage(long slot, IReadOnlyList<SettlementParty> sortedParties, int first, int count, bool last)
+    {
+        ArgumentNullException.ThrowIfNull(sortedParties);
+        return SettlePartiesPageFunction.EncodeCall(checked((ulong)slot), checked((uint)first), PackParties(sortedParties, first, count), last);
+    }
+
+    private static Dictionary<long, LotFlow> FlowsByLot(SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder)
+    {
         var flowOf = order.Flows.ToDictionary(f => f.LotId);
-        var lots = new byte[lotsInRecordingOrder.Count * LotPacking.LotBytes];
-        var flows = new byte[lotsInRecordingOrder.Count * FlowBytes];
-        for (int i = 0; i < lotsInRecordingOrder.Count; i++)
+        foreach (var lot in lotsInRecordingOrder)
         {
-            var lot = lotsInRecordingOrder[i];
-            if (!flowOf.TryGetValue(lot.LotId, out var flow)) throw new ArgumentException($"No flow for lot {lot.LotId}.", nameof(order));
+            if (!flowOf.ContainsKey(lot.LotId)) throw new ArgumentException($"No flow for lot {lot.LotId}.", nameof(order));
+        }
+        if (flowOf.Count != lotsInRecordingOrder.Count) throw new ArgumentException("The order has flows of lots that are not given.", nameof(order));
+        return flowOf;
+    }
+
+    private static (byte[] Lots, byte[] Flows) PackLots(Dictionary<long, LotFlow> flowOf, IReadOnlyList<Lot> lotsInRecordingOrder, int first, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (first + count > lotsInRecordingOrder.Count) throw new ArgumentOutOfRangeException(nameof(count), count, $"Lots {first}..{first + count} of {lotsInRecordingOrder.Count}.");
+        var lots = new byte[count * LotPacking.LotBytes];
+        var flows = new byte[count * FlowBytes];
+        for (int i = 0; i < count; i++)
+        {
+            var lot = lotsInRecordingOrder[first + i];
+            var flow = flowOf[lot.LotId];
             LotPacking.Pack(lot, lots.AsSpan(i * LotPacking.LotBytes, LotPacking.LotBytes));
             WriteUInt40(flows.AsSpan(i * FlowBytes), flow.DeliveredWh);
             WriteUInt40(flows.AsSpan(i * FlowBytes + 5), flow.ConsumedWh);
         }
-        if (flowOf.Count != lotsInRecordingOrder.Count) throw new ArgumentException("The order has flows of lots that are not given.", nameof(order));
-        var sorted = SortParties(order.Parties);
-        var parties = new byte[sorted.Count * PartyBytes];
-        for (int i = 0; i < sorted.Count; i++)
+        return (lots, flows);
+    }
+
+    private static byte[] PackParties(IReadOnlyList<SettlementParty> sorted, int first, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (first + count > sorted.Count) throw new ArgumentOutOfRangeException(nameof(count), count, $"Parties {first}..{first + count} of {sorted.Count}.");
+        var parties = new byte[count * PartyBytes];
+        for (int i = 0; i < count; i++)
         {
-            var p = sorted[i];
+            var p = sorted[first + i];
             var span = parties.AsSpan(i * PartyBytes, PartyBytes);
             p.Meter.ToBytes().CopyTo(span);
             p.Participant.ToBytes().CopyTo(span[20..]);
             WriteUInt40(span[40..], p.ImportWh);
             WriteUInt40(span[45..], p.ExportWh);
         }
-        return SettleSlotFunction.EncodeCall(
-            checked((ulong)order.Slot), lots, flows, parties, checked((uint)order.RetailTicks), checked((uint)order.BuyBackTicks), order.Policy);
+        return parties;
     }
 
-    /// <summary>Parties in the contract's order: by meter (20 bytes) then participant (20 bytes), bytewise ascending.</summary>
+    /// <summary>Parties in the contract's order: by participant (20 bytes), bytewise ascending (each participant once).</summary>
     public static IReadOnlyList<SettlementParty> SortParties(IEnumerable<SettlementParty> parties)
     {
         var list = parties.ToList();
-        list.Sort((a, b) =>
-        {
-            int byMeter = a.Meter.ToBytes().AsSpan().SequenceCompareTo(b.Meter.ToBytes());
-            return byMeter != 0 ? byMeter : a.Participant.ToBytes().AsSpan().SequenceCompareTo(b.Participant.ToBytes());
-        });
+        list.Sort((a, b) => a.Participant.ToBytes().AsSpan().SequenceCompareTo(b.Participant.ToBytes()));
         return list;
     }
 
@@ -153,6 +221,24 @@ public sealed partial class EnergyLedgerContract
 
     public Task<TransactionReceipt> SettleSlotAsync(EthKey operatorKey, SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder, CancellationToken cancellationToken = default) =>
         Sender.SendAsync(operatorKey, Address, EncodeSettleSlot(order, lotsInRecordingOrder), "settleSlot", cancellationToken);
+
+    public Task<TransactionReceipt> BeginSettlementAsync(EthKey operatorKey, SlotSettlementOrder order, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(operatorKey, Address, EncodeBeginSettlement(order), "beginSettlement", cancellationToken);
+
+    public Task<TransactionReceipt> SettleLotsPageAsync(
+        EthKey operatorKey, SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder, int first, int count, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(operatorKey, Address, EncodeSettleLotsPage(order, lotsInRecordingOrder, first, count), "settleLotsPage", cancellationToken);
+
+    public Task<TransactionReceipt> SettlePartiesPageAsync(
+        EthKey operatorKey, long slot, IReadOnlyList<SettlementParty> sortedParties, int first, int count, bool last, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(operatorKey, Address, EncodeSettlePartiesPage(slot, sortedParties, first, count, last), "settlePartiesPage", cancellationToken);
+
+    /// <summary>Where the slot's settlement stands on chain.</summary>
+    public async Task<SettlementProgress> SettlementProgressAsync(long slot, BlockParameter? block = null, CancellationToken cancellationToken = default)
+    {
+        var v = await CallAsync(SettlementProgressFunction, [checked((ulong)slot)], block, cancellationToken).ConfigureAwait(false);
+        return new SettlementProgress(checked((byte)L(v[0])), L(v[1]), L(v[2]));
+    }
 
     public Task<TransactionReceipt> DepositAsync(EthKey operatorKey, Address account, BigInteger amount, CancellationToken cancellationToken = default) =>
         Sender.SendAsync(operatorKey, Address, EncodeDeposit(account, amount), "deposit", cancellationToken);
@@ -221,6 +307,20 @@ public sealed partial class EnergyLedgerContract
         var v = PartySettledEvent.DecodeLog(log.Topics, log.Data);
         return new SettledPartyEvent(
             L(v[0]), ParticipantAddress.FromBytes(((Address)v[1]!).ToBytes()), (Address)v[2]!, L(v[3]), L(v[4]), L(v[5]), log.BlockNumber ?? 0);
+    }
+
+    public static BegunSettlementEvent DecodeSettlementBegun(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = SettlementBegunEvent.DecodeLog(log.Topics, log.Data);
+        return new BegunSettlementEvent(L(v[0]), L(v[1]), L(v[2]), checked((byte)L(v[3])), log.BlockNumber ?? 0);
+    }
+
+    public static SettledPageEvent DecodeSettlementPage(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = SettlementPageEvent.DecodeLog(log.Topics, log.Data);
+        return new SettledPageEvent(L(v[0]), checked((byte)L(v[1])), L(v[2]), L(v[3]), log.BlockNumber ?? 0);
     }
 
     public static TokenTransferEvent DecodeTransfer(LogEntry log)

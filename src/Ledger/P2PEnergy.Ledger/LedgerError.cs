@@ -43,6 +43,11 @@ public abstract record LedgerError
                     "DuplicateParty" => new DuplicateParty((Address)args[0]!),
                     "MissingParty" => new MissingParty((ulong)(BigInteger)args[0]!, (Address)args[1]!),
                     "AboveMetered" => new AboveMetered((Address)args[0]!, (BigInteger)args[1]!, (BigInteger)args[2]!),
+                    "SettlementInProgress" => new SettlementInProgress((ulong)(BigInteger)args[0]!),
+                    "SettlementNotBegun" => new SettlementNotBegun((ulong)(BigInteger)args[0]!),
+                    "WrongPhase" => new WrongPhase((ulong)(BigInteger)args[0]!, (byte)(BigInteger)args[1]!),
+                    "PageOutOfOrder" => new PageOutOfOrder((ulong)(BigInteger)args[0]!, (uint)(BigInteger)args[1]!, (uint)(BigInteger)args[2]!),
+                    "PartiesMissing" => new PartiesMissing((ulong)(BigInteger)args[0]!, (uint)(BigInteger)args[1]!),
                     _ => new UnknownRevert(revertData.ToArray()),
                 };
             }
@@ -115,6 +120,21 @@ public abstract record LedgerError
     public sealed record MissingParty(ulong LotId, Address Participant) : LedgerError;
 
     public sealed record AboveMetered(Address Participant, BigInteger AllocatedWh, BigInteger MeteredWh) : LedgerError;
+
+    /// <summary>A paged settlement of the slot has begun: it takes no lots and no one-transaction settlement.</summary>
+    public sealed record SettlementInProgress(ulong Slot) : LedgerError;
+
+    /// <summary>A settlement page for a slot whose paged settlement was not begun.</summary>
+    public sealed record SettlementNotBegun(ulong Slot) : LedgerError;
+
+    /// <summary>A lot page after the party pages started.</summary>
+    public sealed record WrongPhase(ulong Slot, byte Phase) : LedgerError;
+
+    /// <summary>A page that does not start where the settlement stands (a retried page that landed, or a gap).</summary>
+    public sealed record PageOutOfOrder(ulong Slot, uint Expected, uint Given) : LedgerError;
+
+    /// <summary>The last party page came while lot parties were still unsettled.</summary>
+    public sealed record PartiesMissing(ulong Slot, uint Count) : LedgerError;
 
     /// <summary>Error(string) or Panic(uint256), as <see cref="RevertReason"/> prints them.</summary>
     public sealed record RevertedWithReason(string Reason) : LedgerError;

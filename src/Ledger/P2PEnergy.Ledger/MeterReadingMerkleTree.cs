@@ -12,7 +12,9 @@ namespace P2PEnergy.Ledger;
 /// uint64 exportWh)): the plain values, not the EIP-712 digest, so that a contract can check a reading from
 /// its values alone, without knowing the domain. (The preimage is 160 bytes, never 64, so a leaf cannot be
 /// taken for an inner node.)</item>
-/// <item>Leaves are ordered by meter address (ascending, bytewise); a meter appears once per slot.</item>
+/// <item>Leaves are ordered by participant address (ascending, bytewise), the order of EnergyLedger's settlement
+/// parties, so the contract can build the tree page by page as it settles the parties; a participant and a meter
+/// each appear once per slot.</item>
 /// <item>Inner nodes as <see cref="OrderMerkleTree"/>: sorted-pair keccak (OpenZeppelin MerkleProof), the last
 /// node of an odd level promoted unchanged; one reading: the root is its leaf and its proof is empty.</item>
 /// </list>
@@ -22,36 +24,42 @@ public sealed class MeterReadingMerkleTree
     private readonly List<byte[][]> _levels; // _levels[0] = leaves, last = [root]
     private readonly Dictionary<Address, int> _indexOf;
 
-    private MeterReadingMerkleTree(List<byte[][]> levels, Dictionary<Address, int> indexOf, IReadOnlyList<Address> meters)
+    private MeterReadingMerkleTree(List<byte[][]> levels, Dictionary<Address, int> indexOf, IReadOnlyList<Address> meters, IReadOnlyList<Address> participants)
     {
         _levels = levels;
         _indexOf = indexOf;
         Meters = meters;
+        Participants = participants;
     }
 
-    /// <summary>Meters in leaf order (ascending address).</summary>
+    /// <summary>Meters in leaf order (their participants' ascending address).</summary>
     public IReadOnlyList<Address> Meters { get; }
+
+    /// <summary>Participants in leaf order (ascending address).</summary>
+    public IReadOnlyList<Address> Participants { get; }
 
     public int Count => Meters.Count;
 
     public byte[] Root => (byte[])_levels[^1][0].Clone();
 
-    /// <summary>Builds the tree of one slot's readings: each meter's leaf (<see cref="Leaf"/>).</summary>
-    public static MeterReadingMerkleTree Build(IEnumerable<(Address Meter, byte[] Leaf)> readings)
+    /// <summary>Builds the tree of one slot's readings: each reading's meter, participant and leaf (<see cref="Leaf"/>).</summary>
+    public static MeterReadingMerkleTree Build(IEnumerable<(Address Meter, Address Participant, byte[] Leaf)> readings)
     {
         ArgumentNullException.ThrowIfNull(readings);
-        var sorted = readings.Select(r => (r.Meter, Key: r.Meter.ToBytes(), r.Leaf)).ToArray();
+        var sorted = readings.Select(r => (r.Meter, r.Participant, Key: r.Participant.ToBytes(), r.Leaf)).ToArray();
         Array.Sort(sorted, (x, y) => x.Key.AsSpan().SequenceCompareTo(y.Key));
         if (sorted.Length == 0) throw new ArgumentException("A slot's reading tree needs at least one reading.", nameof(readings));
         var indexOf = new Dictionary<Address, int>(sorted.Length);
         var leaves = new byte[sorted.Length][];
         for (int i = 0; i < sorted.Length; i++)
         {
+            if (i > 0 && sorted[i].Participant == sorted[i - 1].Participant) throw new ArgumentException($"Participant {sorted[i].Participant} appears twice.", nameof(readings));
             if (!indexOf.TryAdd(sorted[i].Meter, i)) throw new ArgumentException($"Meter {sorted[i].Meter} appears twice.", nameof(readings));
             if (sorted[i].Leaf is not { Length: 32 }) throw new ArgumentException("A leaf has 32 bytes.", nameof(readings));
             leaves[i] = (byte[])sorted[i].Leaf.Clone();
         }
-        return new MeterReadingMerkleTree(SortedPairMerkle.Levels(leaves), indexOf, sorted.Select(r => r.Meter).ToArray());
+        return new MeterReadingMerkleTree(
+            SortedPairMerkle.Levels(leaves), indexOf, sorted.Select(r => r.Meter).ToArray(), sorted.Select(r => r.Participant).ToArray());
     }
 
     /// <summary>keccak256(abi.encode(address meter, address participant, uint64 slot, uint64 importWh, uint64 exportWh)).</summary>

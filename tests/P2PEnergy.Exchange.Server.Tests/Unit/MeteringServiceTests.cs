@@ -378,11 +378,11 @@ public sealed class MeteringServiceTests
             _t.Submit(Reading(many[i], participants[i], Ended, 100 * i, 7 * i));
         }
         var root = _t.Seal(Ended).SlotRoot.ToByteArray();
-        var leaves = Enumerable.Range(0, many.Length).Select(i => (many[i].Address,
+        var leaves = Enumerable.Range(0, many.Length).Select(i => (many[i].Address, Address.Parse(participants[i]),
             MeterReadingMerkleTree.Leaf(many[i].Address, Address.Parse(participants[i]), (ulong)Ended, (ulong)(100 * i), (ulong)(7 * i))));
         var rebuilt = MeterReadingMerkleTree.Build(leaves.Reverse());
         Assert.Equal(root, rebuilt.Root);
-        var ordered = rebuilt.Meters.Select(m => m.ToLowerHex()).ToList();
+        var ordered = rebuilt.Participants.Select(m => m.ToLowerHex()).ToList();
         Assert.Equal(ordered.Order(StringComparer.Ordinal), ordered);
         for (var i = 0; i < many.Length; i++)
         {

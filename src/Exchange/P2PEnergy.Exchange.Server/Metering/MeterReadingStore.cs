@@ -406,7 +406,8 @@ public sealed partial class MeterReadingStore
         _unsealed.Remove(slot);
         if (readings.ByMeter.Count > 0)
         {
-            readings.Tree = MeterReadingMerkleTree.Build(readings.ByMeter.Values.Select(r => (MeterReading.ToEthereum(r.Reading.Meter), r.Reading.Leaf())));
+            readings.Tree = MeterReadingMerkleTree.Build(readings.ByMeter.Values.Select(r =>
+                (MeterReading.ToEthereum(r.Reading.Meter), MeterReading.ToEthereum(r.Reading.Participant), r.Reading.Leaf())));
         }
         sealedNow.Add(new SealedReadings(slot, readings.Tree?.Root ?? [], readings.Tree?.Count ?? 0, true));
     }

@@ -377,7 +377,8 @@ public sealed partial class LedgerAuditor
         {
             var readings = parties.Where(x => !x.Meter.IsZero)
                 .GroupBy(x => x.Meter).Select(g => g.First()) // a meter used twice is reported by CheckParties
-                .Select(x => (x.Meter, Leaf: MeterReadingMerkleTree.Leaf(x.Meter, Eth(x.Participant), checked((ulong)slot), checked((ulong)x.ImportWh), checked((ulong)x.ExportWh))))
+                .GroupBy(x => x.Participant).Select(g => g.First()) // so is a participant settled twice
+                .Select(x => (x.Meter, Participant: Eth(x.Participant), Leaf: MeterReadingMerkleTree.Leaf(x.Meter, Eth(x.Participant), checked((ulong)slot), checked((ulong)x.ImportWh), checked((ulong)x.ExportWh))))
                 .ToList();
             var rebuilt = readings.Count == 0 ? new byte[32] : MeterReadingMerkleTree.Build(readings).Root;
             if (!rebuilt.AsSpan().SequenceEqual(s.ReadingsRoot))
