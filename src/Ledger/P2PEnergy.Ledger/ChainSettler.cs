@@ -12,6 +12,12 @@ public sealed record ChainSettlerStats
 
     public long SlotsSettled { get; init; }
 
+    /// <summary>Of <see cref="SlotsSettled"/>, those too big for one transaction, settled in pages.</summary>
+    public long SlotsPaged { get; init; }
+
+    /// <summary>Settlement transactions sent (one a slot settled at once; begin and every page of a paged one).</summary>
+    public long SettlementTransactions { get; init; }
+
     /// <summary>Slots found settled on chain already (an earlier attempt landed).</summary>
     public long SlotsFoundOnChain { get; init; }
 
@@ -45,6 +51,9 @@ public sealed record ChainSettlerStats
 /// an unknown outcome never credits twice. Nothing queued is dropped while the process runs. A work item that
 /// keeps failing (a slot over the node's gas cap, a chain/exchange difference) goes to the back of the queue after
 /// <see cref="MaxAttemptsBeforeDeferring"/> failures in a row, still pending, so that it never holds up later work.
+/// A slot whose settlement would not fit <see cref="GasBudget"/> (thousands of parties) is settled in pages
+/// (<see cref="SettlementPlan"/>); a paged settlement resumes where the chain says it stands (settlementProgress),
+/// so a retry, a crash or a page that landed unseen never settles anything twice.
 /// </remarks>
 public sealed class ChainSettler
 {
@@ -100,6 +109,13 @@ public sealed class ChainSettler
         get;
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least one attempt before deferring.");
     } = 5;
+
+    /// <summary>Gas a settlement transaction may be planned to use; a slot over it is settled in pages each under it.</summary>
+    public long GasBudget
+    {
+        get;
+        init => field = value >= 1_000_000 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A settlement transaction needs at least 1,000,000 gas.");
+    } = SettlementPlan.DefaultGasBudget;
 
     /// <summary>Queues a settled slot with the exchange's lots of that slot (never blocks).</summary>
     public void EnqueueSettlement(SlotSettlementOrder order, IReadOnlyList<Lot> lots)
@@ -216,12 +232,82 @@ public sealed class ChainSettler
             Update(s => s with { WaitsForLots = s.WaitsForLots + 1 });
             return $"slot {slot}: {missing} lots not on chain yet";
         }
-        var receipt = await _contract.SettleSlotAsync(_key, work.Order, onChain.Select(r => r.Lot).ToArray(), cancellationToken).ConfigureAwait(false);
-        Update(s => s with { SlotsSettled = s.SlotsSettled + 1, GasUsed = s.GasUsed + (long)receipt.GasUsed });
+        var lots = onChain.Select(r => r.Lot).ToArray();
+        var progress = await _contract.SettlementProgressAsync(slot, null, cancellationToken).ConfigureAwait(false);
+        if (progress.Phase == SettlementProgress.NotBegun && SettlementPlan.FitsOneTransaction(lots.Length, work.Order.Parties.Count, GasBudget))
+        {
+            var receipt = await _contract.SettleSlotAsync(_key, work.Order, lots, cancellationToken).ConfigureAwait(false);
+            Update(s => s with { SlotsSettled = s.SlotsSettled + 1, SettlementTransactions = s.SettlementTransactions + 1, GasUsed = s.GasUsed + (long)receipt.GasUsed });
+            _logger.LogInformation(
+                "Slot {Slot} settled on chain: {Lots} lots, {Parties} parties, {Gas} gas, block {Block}.",
+                slot, work.Lots.Count, work.Order.Parties.Count, receipt.GasUsed, receipt.BlockNumber);
+            return null;
+        }
+        return await SettlePagedAsync(work.Order, lots, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A paged settlement, from where the chain says it stands: begin (unless begun), the lot pages not yet settled,
+    /// then the party pages, the last closing the slot. A page refused as out of order (one that landed unseen) ends
+    /// this attempt; the retry reads the progress again.
+    /// </summary>
+    private async Task<string?> SettlePagedAsync(SlotSettlementOrder order, IReadOnlyList<Lot> lots, SettlementProgress progress, CancellationToken cancellationToken)
+    {
+        var slot = order.Slot;
+        var sorted = EnergyLedgerContract.SortParties(order.Parties);
+        long gas = 0;
+        int sent = 0;
+        try
+        {
+            if (progress.Phase == SettlementProgress.NotBegun)
+            {
+                gas += await SentAsync(_contract.BeginSettlementAsync(_key, order, cancellationToken)).ConfigureAwait(false);
+                _logger.LogInformation("Slot {Slot} is too big for one transaction ({Lots} lots, {Parties} parties): settling it in pages.", slot, lots.Count, sorted.Count);
+                progress = progress with { Phase = SettlementProgress.Lots };
+            }
+            if (progress.Phase == SettlementProgress.Lots)
+            {
+                foreach (var (first, count) in SettlementPlan.LotPages(lots, checked((int)progress.LotsDone), GasBudget))
+                {
+                    gas += await SentAsync(_contract.SettleLotsPageAsync(_key, order, lots, first, count, cancellationToken)).ConfigureAwait(false);
+                }
+            }
+            var partyPages = SettlementPlan.PartyPages(sorted.Count, checked((int)progress.PartiesDone), GasBudget);
+            for (int i = 0; i < partyPages.Count; i++)
+            {
+                var (first, count) = partyPages[i];
+                gas += await SentAsync(_contract.SettlePartiesPageAsync(_key, slot, sorted, first, count, i == partyPages.Count - 1, cancellationToken)).ConfigureAwait(false);
+            }
+        }
+        catch (LedgerRevertException e) when (e.Error is LedgerError.PageOutOfOrder or LedgerError.SettlementInProgress)
+        {
+            // A page (or the begin) landed without our seeing its receipt: read where the chain stands and go on from there.
+            Update(s => s with { GasUsed = s.GasUsed + gas, SettlementTransactions = s.SettlementTransactions + sent });
+            return $"slot {slot}: {e.Message}; resuming from the chain's progress";
+        }
+        catch
+        {
+            Update(s => s with { GasUsed = s.GasUsed + gas, SettlementTransactions = s.SettlementTransactions + sent });
+            throw;
+        }
+        Update(s => s with
+        {
+            SlotsSettled = s.SlotsSettled + 1,
+            SlotsPaged = s.SlotsPaged + 1,
+            SettlementTransactions = s.SettlementTransactions + sent,
+            GasUsed = s.GasUsed + gas,
+        });
         _logger.LogInformation(
-            "Slot {Slot} settled on chain: {Lots} lots, {Parties} parties, {Gas} gas, block {Block}.",
-            slot, work.Lots.Count, work.Order.Parties.Count, receipt.GasUsed, receipt.BlockNumber);
+            "Slot {Slot} settled on chain in pages: {Lots} lots, {Parties} parties, {Transactions} transactions this attempt, {Gas} gas.",
+            slot, lots.Count, sorted.Count, sent, gas);
         return null;
+
+        async Task<long> SentAsync(Task<TransactionReceipt> send)
+        {
+            var receipt = await send.ConfigureAwait(false);
+            sent++;
+            return (long)receipt.GasUsed;
+        }
     }
 
     /// <summary>Lots on chain that the exchange does not have or has with other fields; <paramref name="missing"/>: the exchange's lots not on chain.</summary>

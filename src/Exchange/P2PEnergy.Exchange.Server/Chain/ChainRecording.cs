@@ -47,6 +47,12 @@ public sealed class LedgerOptions
     /// <summary>Lots a transaction at most.</summary>
     public int BatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// Gas a settlement transaction is planned to use at most: a slot over it (thousands of parties) is settled on chain
+    /// in pages each under it. Below the 16,777,216 gas a transaction may use (EIP-7825).
+    /// </summary>
+    public long SettlementGasBudget { get; set; } = SettlementPlan.DefaultGasBudget;
+
     /// <summary>How long the recorder waits for more lots before it sends a smaller batch.</summary>
     public int MaxBatchDelayMs { get; set; } = 200;
 
@@ -80,6 +86,8 @@ public sealed class LedgerOptions
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:BatchSize {BatchSize} is outside 1 … 1000"]);
         if (MaxBatchDelayMs < 0)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:MaxBatchDelayMs {MaxBatchDelayMs} is negative"]);
+        if (SettlementGasBudget is < 1_000_000 or > 16_777_216)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:SettlementGasBudget {SettlementGasBudget} is outside 1,000,000 … 16,777,216 (the gas a transaction may use)"]);
     }
 
     /// <summary>The key, or an error naming the setting (never the value: it is a private key).</summary>

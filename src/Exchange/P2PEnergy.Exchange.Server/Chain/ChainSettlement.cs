@@ -27,7 +27,10 @@ public static class ChainSettlementRegistration
                 EthKey.FromHex(options.SettlerKey),
                 deployment.DeployBlock,
                 sp.GetService<ILogger<ChainSettler>>(),
-                sp.GetService<TimeProvider>());
+                sp.GetService<TimeProvider>())
+            {
+                GasBudget = options.SettlementGasBudget,
+            };
         });
         services.AddSingleton<ChainSettlementFeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<ChainSettlementFeeder>());
