@@ -70,7 +70,8 @@ operator_address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 committer_key=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
 committer_address=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 # #3 a third operator key that puts settled slots on chain and credits the demo's deposits; #4 the grid
-# operator's account (wheeling and retail in, buy-back out).
+# operator's account (wheeling and retail in, buy-back out). The demo's deposit, 10,000,000 JPY an account, is
+# demo money only: enough for the biggest participant of a --scale 100 day (its office pays about 6,000 JPY a slot).
 settler_key=0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
 settler_address=0x90F79bf6EB2c4f870365E785982E1f101E93b906
 grid_operator_address=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65
@@ -109,7 +110,7 @@ dotnet "$server_bin/P2PEnergy.Exchange.Server.dll" \
   --Ledger:OperatorKey="$operator_key" \
   --Ledger:RootCommitterKey="$committer_key" \
   --Ledger:SettlerKey="$settler_key" \
-  --Ledger:DepositJpy=10000 \
+  --Ledger:DepositJpy=10000000 \
   >"$exchange_log" 2>&1 &
 pids+=($!)
 wait_for_log "$exchange_log" "Now listening on: http://127.0.0.1:" "${pids[-1]}" "the exchange"
