@@ -49,7 +49,7 @@ public sealed class ChainSettlerDeferralTests(HardhatNodeFixture chain) : IAsync
         {
             new SettlementParty(MeterKey("pv1").Address, Seller, 0, 500),
             new SettlementParty(MeterKey("home1").Address, Buyer, 500, 0),
-        }.OrderBy(p => p.Meter.ToLowerHex(), StringComparer.Ordinal).ToArray(); // the contract wants ascending meters
+        }; // the call data sorts them by participant, as the contract wants
         return (lot, new SlotSettlementOrder(slot, [new LotFlow(lotId, 500, 500)], parties, 2620, 700, 1));
     }
 
