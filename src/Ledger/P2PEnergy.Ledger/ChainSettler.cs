@@ -114,7 +114,7 @@ public sealed class ChainSettler
     public long GasBudget
     {
         get;
-        init => field = value >= 1_000_000 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A settlement transaction needs at least 1,000,000 gas.");
+        init => field = value >= SettlementPlan.MinGasBudget ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A settlement transaction needs at least 1,000,000 gas.");
     } = SettlementPlan.DefaultGasBudget;
 
     /// <summary>Queues a settled slot with the exchange's lots of that slot (never blocks).</summary>
@@ -249,7 +249,8 @@ public sealed class ChainSettler
     /// <summary>
     /// A paged settlement, from where the chain says it stands: begin (unless begun), the lot pages not yet settled,
     /// then the party pages, the last closing the slot. A page refused as out of order (one that landed unseen) ends
-    /// this attempt; the retry reads the progress again.
+    /// this attempt; the retry reads the progress again. A page the node finds over the per-transaction gas cap (the
+    /// model erred) is planned again from the chain's progress with half the budget.
     /// </summary>
     private async Task<string?> SettlePagedAsync(SlotSettlementOrder order, IReadOnlyList<Lot> lots, SettlementProgress progress, CancellationToken cancellationToken)
     {
@@ -257,26 +258,51 @@ public sealed class ChainSettler
         var sorted = EnergyLedgerContract.SortParties(order.Parties);
         long gas = 0;
         int sent = 0;
+        long budget = GasBudget;
         try
         {
-            if (progress.Phase == SettlementProgress.NotBegun)
+            while (true)
             {
-                gas += await SentAsync(_contract.BeginSettlementAsync(_key, order, cancellationToken)).ConfigureAwait(false);
-                _logger.LogInformation("Slot {Slot} is too big for one transaction ({Lots} lots, {Parties} parties): settling it in pages.", slot, lots.Count, sorted.Count);
-                progress = progress with { Phase = SettlementProgress.Lots };
-            }
-            if (progress.Phase == SettlementProgress.Lots)
-            {
-                foreach (var (first, count) in SettlementPlan.LotPages(lots, checked((int)progress.LotsDone), GasBudget))
+                string page = "beginSettlement";
+                try
                 {
-                    gas += await SentAsync(_contract.SettleLotsPageAsync(_key, order, lots, first, count, cancellationToken)).ConfigureAwait(false);
+                    if (progress.Phase == SettlementProgress.NotBegun)
+                    {
+                        gas += await SentAsync(_contract.BeginSettlementAsync(_key, order, cancellationToken)).ConfigureAwait(false);
+                        _logger.LogInformation("Slot {Slot} is too big for one transaction ({Lots} lots, {Parties} parties): settling it in pages.", slot, lots.Count, sorted.Count);
+                        progress = progress with { Phase = SettlementProgress.Lots };
+                    }
+                    if (progress.Phase == SettlementProgress.Lots)
+                    {
+                        foreach (var (first, count) in SettlementPlan.LotPages(lots, checked((int)progress.LotsDone), budget))
+                        {
+                            page = $"lot page {first}+{count} of {lots.Count}";
+                            gas += await SentAsync(_contract.SettleLotsPageAsync(_key, order, lots, first, count, cancellationToken)).ConfigureAwait(false);
+                            progress = progress with { LotsDone = first + count };
+                        }
+                    }
+                    var partyPages = SettlementPlan.PartyPages(sorted.Count, checked((int)progress.PartiesDone), budget);
+                    for (int i = 0; i < partyPages.Count; i++)
+                    {
+                        var (first, count) = partyPages[i];
+                        page = $"party page {first}+{count} of {sorted.Count}";
+                        bool last = i == partyPages.Count - 1;
+                        gas += await SentAsync(_contract.SettlePartiesPageAsync(_key, slot, sorted, first, count, last, cancellationToken)).ConfigureAwait(false);
+                        progress = progress with { Phase = SettlementProgress.Parties, PartiesDone = first + count };
+                    }
+                    break;
                 }
-            }
-            var partyPages = SettlementPlan.PartyPages(sorted.Count, checked((int)progress.PartiesDone), GasBudget);
-            for (int i = 0; i < partyPages.Count; i++)
-            {
-                var (first, count) = partyPages[i];
-                gas += await SentAsync(_contract.SettlePartiesPageAsync(_key, slot, sorted, first, count, i == partyPages.Count - 1, cancellationToken)).ConfigureAwait(false);
+                catch (JsonRpcException e) when (IsOverGasCap(e) && budget / 2 >= SettlementPlan.MinGasBudget)
+                {
+                    _logger.LogWarning(
+                        "Slot {Slot}: {Page} is over the node's gas cap ({Reason}); planning the rest with a budget of {Budget} gas.", slot, page, e.RpcMessage, budget / 2);
+                    budget /= 2;
+                    progress = await _contract.SettlementProgressAsync(slot, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not LedgerRevertException)
+                {
+                    throw new InvalidOperationException($"slot {slot}, {page}: {e.Message}", e);
+                }
             }
         }
         catch (LedgerRevertException e) when (e.Error is LedgerError.PageOutOfOrder or LedgerError.SettlementInProgress)
@@ -309,6 +335,12 @@ public sealed class ChainSettler
             return (long)receipt.GasUsed;
         }
     }
+
+    /// <summary>The node's answer when a transaction would need more gas than one may use (Hardhat: "… is greater than the cap"; geth: "gas required exceeds allowance").</summary>
+    internal static bool IsOverGasCap(JsonRpcException e) =>
+        e.RpcMessage.Contains("greater than the cap", StringComparison.OrdinalIgnoreCase)
+        || e.RpcMessage.Contains("gas required exceeds", StringComparison.OrdinalIgnoreCase)
+        || e.RpcMessage.Contains("out of gas", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Lots on chain that the exchange does not have or has with other fields; <paramref name="missing"/>: the exchange's lots not on chain.</summary>
     public static IReadOnlyList<string> Compare(IReadOnlyList<Lot> exchange, IReadOnlyList<Lot> chain, out int missing)

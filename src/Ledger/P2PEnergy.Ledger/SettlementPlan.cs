@@ -12,16 +12,19 @@ public static class SettlementPlan
     /// error or a costlier account (first balance of a participant) never meets the cap.</summary>
     public const long DefaultGasBudget = 10_000_000;
 
+    /// <summary>The smallest budget a settlement transaction is planned with.</summary>
+    public const long MinGasBudget = 1_000_000;
+
     // settleSlot, measured: 108,836 gas for 1 lot / 2 parties, 1,222,380 for 100 / 30, 4,308,252 for 500 / 60.
     public const long OneTransactionBase = 120_000;
     public const long OneTransactionPerLot = 8_000;
     public const long OneTransactionPerParty = 16_000;
 
     // Paged, measured on a 100x slot (700 lots, 2,901 parties): about 16,900 gas a party in a party page; in a lot
-    // page about 4,000 a lot plus 22,100 for each party that no earlier page of the slot touched (a new storage
-    // word) and about 5,000 for one touched before.
+    // page about 7,600 a lot (8,000 in a page of 1,300) plus about 23,000 for each party that no earlier page of the
+    // slot touched (a new storage word) and about 5,000 for one touched before.
     public const long PageBase = 80_000;
-    public const long PerPagedLot = 6_000;
+    public const long PerPagedLot = 8_500; // 7,600 measured in pages of 400 to 800 lots; memory grows with the page
     public const long PerNewLotParty = 25_000;
     public const long PerKnownLotParty = 7_000;
     public const long PerPagedParty = 19_000;
