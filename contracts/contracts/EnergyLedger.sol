@@ -42,6 +42,12 @@ contract EnergyLedger {
 
     uint256 public totalSupply;
     mapping(address => uint256) public balanceOf;
+
+    /// @notice The settlement clearing's money: paid in and not yet paid out by paged settlements still open (a
+    /// settlement in one transaction nets to 0 within it). Negative while a paged settlement has paid creditors
+    /// before all its debtors paid in: withdrawals then wait (ClearingShort), so no token leaves unbacked. At all
+    /// times the balances plus the clearing make the total supply.
+    int256 public clearing;
     mapping(address => mapping(address => uint256)) public allowance;
 
     // ---- settlement ----
@@ -107,6 +113,7 @@ contract EnergyLedger {
     error WrongPhase(uint64 slot, uint8 phase);
     error PageOutOfOrder(uint64 slot, uint32 expected, uint32 given);
     error PartiesMissing(uint64 slot, uint32 count);
+    error ClearingShort(uint256 shortBy);
 
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
     event OperatorSet(address indexed operator, bool enabled);
@@ -149,6 +156,9 @@ contract EnergyLedger {
     /// @notice One page of a paged settlement: `count` lots (phase 1) or parties (phase 2) from index `first`.
     /// The page's LotSettled, PartySettled and Transfer events are in the same transaction.
     event SettlementPage(uint64 indexed slot, uint8 phase, uint32 first, uint32 count);
+
+    /// @notice A paged settlement aborted during its lot pages (nothing had moved): the slot is as before it began.
+    event SettlementAborted(uint64 indexed slot, uint32 lotsDone);
 
     constructor(address admin_, address operator_) {
         if (admin_ == address(0) || operator_ == address(0)) revert ZeroAddress();
@@ -270,6 +280,8 @@ contract EnergyLedger {
 
     /// @notice A holder takes money out (paid out off chain by the operator): its tokens are burnt.
     function withdraw(uint256 amount) external {
+        int256 c = clearing;
+        if (c < 0) revert ClearingShort(uint256(-c));
         _debit(msg.sender, amount);
         totalSupply -= amount;
         emit Transfer(msg.sender, address(0), amount);
@@ -625,9 +637,12 @@ contract EnergyLedger {
 
     mapping(uint64 => Paging) private _paging;
 
-    /// @dev Per open paged settlement and lot party, what its lots gave so far: 1 << 255 | import used << 192 |
-    /// export used << 128 | uint128(net). Deleted when its party page settles it.
-    mapping(uint64 => mapping(address => uint256)) private _lotParty;
+    /// @dev Per open paged settlement (key: _keptKey) and lot party, what its lots gave so far: 1 << 255 | import
+    /// used << 192 | export used << 128 | uint128(net). Deleted when its party page settles it.
+    mapping(uint256 => mapping(address => uint256)) private _lotParty;
+
+    /// @dev Paged settlements of a slot aborted so far: a new attempt keeps its amounts apart from an aborted one's.
+    mapping(uint64 => uint32) private _aborted;
 
     /// @dev Per open paged settlement, the readings tree's frontier: for each set bit h of `readings`, the root of
     /// the full subtree of the 2^h leaves before the later ones. Folding it from the lowest bit up gives the same
@@ -659,6 +674,19 @@ contract EnergyLedger {
         g.phase = PHASE_LOTS;
         g.expectedLots = lotsHash;
         emit SettlementBegun(slot, retailTicks, buyBackTicks, policy);
+    }
+
+    /// @notice Aborts a paged settlement still in its lot pages (no money has moved): the slot is as before it began
+    /// (it takes lots again, and can be settled anew). For a lot page sent with other lots than recorded, which
+    /// the first party page would refuse (LotsMismatch) with no other way out. The amounts its lot pages kept are
+    /// left behind, apart from any later attempt's.
+    function abortSettlement(uint64 slot) external onlyOperator {
+        Paging memory g = _openPaging(slot);
+        if (g.phase != PHASE_LOTS) revert WrongPhase(slot, g.phase);
+        _slotLots[slot] = g.expectedLots;
+        delete _paging[slot];
+        ++_aborted[slot];
+        emit SettlementAborted(slot, g.lotsDone);
     }
 
     /// @notice The next lots of the slot, in recording order from index `firstLot` (the lots settled so far), with
@@ -694,7 +722,8 @@ contract EnergyLedger {
 
     /// @notice The next parties of the slot from index `firstParty` (the parties settled so far), as settleSlot's
     /// (50 bytes each, strictly ascending participant across all pages). The first party page checks that every
-    /// recorded lot was given; each party's net moves at once (a debtor without the balance refuses the page).
+    /// recorded lot was given; each party's net moves at once through the clearing (a debtor without the balance
+    /// refuses the page; a creditor may be paid before later pages' debtors pay in: see `clearing`).
     /// The `last` page checks that every lot party was settled, builds the readings root, moves the grid
     /// operator's net and settles the slot.
     function settlePartiesPage(uint64 slot, uint32 firstParty, bytes calldata parties, bool last) external onlyOperator {
@@ -709,13 +738,14 @@ contract EnergyLedger {
         if (n == 0 && !last) revert MalformedSettlement("empty page");
         Prices memory c = Prices(slot, g.retail, g.buyBack, g.policy, 0);
         bytes32[32] memory frontier = _loadFrontier(slot, g.readings);
+        uint32 before = g.readings;
         for (uint256 i; i < n; ++i) _settlePagedParty(c, g, frontier, parties, i);
         g.gridNet += c.gridNet;
         emit SettlementPage(slot, PHASE_PARTIES, firstParty, uint32(n));
         if (last) {
             _finishPaged(slot, g, frontier);
         } else {
-            _storeFrontier(slot, g.readings, frontier);
+            _storeFrontier(slot, before, g.readings, frontier);
             _paging[slot] = g;
         }
     }
@@ -736,8 +766,11 @@ contract EnergyLedger {
         if (_takeLotParty(c.slot, q)) --g.openParties;
         _settlePartyGrid(c, q);
         emit PartySettled(c.slot, participant, meter, importWh, exportWh, q.net);
-        if (q.net < 0) _payIn(participant, uint256(-q.net));
-        else if (q.net > 0) _payOut(participant, uint256(q.net));
+        if (q.net != 0) {
+            if (q.net < 0) _payIn(participant, uint256(-q.net));
+            else _payOut(participant, uint256(q.net));
+            clearing -= q.net;
+        }
         if (meter != address(0)) {
             g.readings = _pushLeaf(frontier, g.readings, keccak256(abi.encode(meter, participant, c.slot, uint64(importWh), uint64(exportWh))));
         }
@@ -781,7 +814,7 @@ contract EnergyLedger {
 
     /// @dev Adds a lot page's amounts per party to what earlier pages gave; returns how many parties are new.
     function _keepLotParties(uint64 slot, Party[] memory p, uint256 count) private returns (uint32 opened) {
-        mapping(address => uint256) storage kept = _lotParty[slot];
+        mapping(address => uint256) storage kept = _lotParty[_keptKey(slot)];
         for (uint256 i; i < count; ++i) {
             Party memory q = p[i];
             _forgetParty(q.participant);
@@ -802,13 +835,18 @@ contract EnergyLedger {
 
     /// @dev Takes what the lot pages kept for the party (if any) into it and deletes it; true when there was some.
     function _takeLotParty(uint64 slot, Party memory q) private returns (bool) {
-        uint256 w = _lotParty[slot][q.participant];
+        mapping(address => uint256) storage kept = _lotParty[_keptKey(slot)];
+        uint256 w = kept[q.participant];
         if (w == 0) return false;
-        delete _lotParty[slot][q.participant];
+        delete kept[q.participant];
         q.importUsed = (w >> 192) & ((1 << 63) - 1);
         q.exportUsed = (w >> 128) & type(uint64).max;
         q.net = int128(uint128(w));
         return true;
+    }
+
+    function _keptKey(uint64 slot) private view returns (uint256) {
+        return (uint256(slot) << 32) | _aborted[slot];
     }
 
     function _loadFrontier(uint64 slot, uint32 count) private view returns (bytes32[32] memory frontier) {
@@ -817,9 +855,14 @@ contract EnergyLedger {
         }
     }
 
-    function _storeFrontier(uint64 slot, uint32 count, bytes32[32] memory frontier) private {
-        for (uint256 h; h < 32 && (count >> h) != 0; ++h) {
-            if ((count >> h) & 1 != 0 && _frontier[slot][h] != frontier[h]) _frontier[slot][h] = frontier[h];
+    /// @dev Stores the levels set in `count` that changed, and deletes those set in `before` that merged upward.
+    function _storeFrontier(uint64 slot, uint32 before, uint32 count, bytes32[32] memory frontier) private {
+        for (uint256 h; h < 32 && ((count | before) >> h) != 0; ++h) {
+            if ((count >> h) & 1 != 0) {
+                if (_frontier[slot][h] != frontier[h]) _frontier[slot][h] = frontier[h];
+            } else if ((before >> h) & 1 != 0) {
+                delete _frontier[slot][h];
+            }
         }
     }
 
@@ -848,10 +891,13 @@ contract EnergyLedger {
             if ((g.readings >> h) & 1 == 0) continue;
             root = any ? _hashPair(frontier[h], root) : frontier[h];
             any = true;
-            if (h > 0) delete _frontier[slot][h]; // level 0 is never stored past a page: a full pair moves up
+            delete _frontier[slot][h]; // stored by an earlier page, or 0 already (then a cheap no-op)
         }
-        if (g.gridNet < 0) _payIn(gridOperator, uint256(-g.gridNet));
-        else if (g.gridNet > 0) _payOut(gridOperator, uint256(g.gridNet));
+        if (g.gridNet != 0) {
+            if (g.gridNet < 0) _payIn(gridOperator, uint256(-g.gridNet));
+            else _payOut(gridOperator, uint256(g.gridNet));
+            clearing -= g.gridNet;
+        }
         _slotLots[slot] = SETTLED;
         readingsRoot[slot] = root;
         delete _paging[slot];

@@ -239,6 +239,37 @@ describe("EnergyLedger paged settlement", function () {
       await expect(partyPage(ledger, operator, s, 0, 1)).to.be.revertedWithCustomError(ledger, "LotsMismatch");
     });
 
+    it("aborts a settlement whose lot pages went wrong, and settles the slot anew with nothing of the aborted attempt", async function () {
+      const { ledger, operator, grid, s } = await begun();
+      const altered = s.lots.map((l, k) => (k === 3 ? { ...l, energyWh: l.energyWh + 100 } : l));
+      await ledger.connect(operator).settleLotsPage(s.slot, 0, packLots(altered), packFlows(s.flows));
+      await expect(partyPage(ledger, operator, s, 0, 1)).to.be.revertedWithCustomError(ledger, "LotsMismatch");
+      const hash = (await ledger.settlementProgress(s.slot)) && (await ledger.slotLotsHash(s.slot));
+      await expect(ledger.connect(operator).abortSettlement(s.slot)).to.emit(ledger, "SettlementAborted").withArgs(s.slot, 6);
+      expect(await ledger.settlementProgress(s.slot)).to.deep.equal([0n, 0n, 0n]);
+      expect(await ledger.slotLotsHash(s.slot)).to.equal(hash);
+      await expect(ledger.connect(operator).abortSettlement(s.slot)).to.be.revertedWithCustomError(ledger, "SettlementNotBegun");
+      // The slot takes lots again, and a new attempt gives exactly the reference nets (the aborted pages' kept
+      // amounts, which doubled lot 3's parties' allocations, are not counted).
+      const before = await Promise.all(s.people.map((p) => ledger.balanceOf(p)));
+      const gridBefore = await ledger.balanceOf(grid.address);
+      await settlePaged(ledger, operator, s, { lotPages: [2, 4], partyPages: [3] });
+      const ref = expectedNets(s.lots, s.flows, s.parties, RETAIL, BUY_BACK, 1);
+      for (let i = 0; i < s.people.length; i++) {
+        expect((await ledger.balanceOf(s.people[i])) - before[i]).to.equal(ref.net.get(s.people[i].toLowerCase()));
+      }
+      expect((await ledger.balanceOf(grid.address)) - gridBefore).to.equal(ref.grid);
+      expect(await ledger.readingsRoot(s.slot)).to.equal(readingsRoot(s.slot, s.parties));
+    });
+
+    it("refuses to abort once the party pages began, or for anyone but the operator", async function () {
+      const { ledger, operator, stranger, s } = await begun();
+      await expect(ledger.connect(stranger).abortSettlement(s.slot)).to.be.revertedWithCustomError(ledger, "NotOperator");
+      await lotPage(ledger, operator, s, 0, 6);
+      await partyPage(ledger, operator, s, 0, 1);
+      await expect(ledger.connect(operator).abortSettlement(s.slot)).to.be.revertedWithCustomError(ledger, "WrongPhase").withArgs(s.slot, 2);
+    });
+
     it("refuses parties out of order or twice across a page boundary, with the index in the whole settlement", async function () {
       const { ledger, operator, s } = await begun();
       await lotPage(ledger, operator, s, 0, 6);
@@ -287,6 +318,46 @@ describe("EnergyLedger paged settlement", function () {
       await partyPage(ledger, operator, s, at, s.parties.length - at, true);
       expect(await ledger.isSettled(s.slot)).to.equal(true);
       await expect(partyPage(ledger, operator, s, 0, 1)).to.be.revertedWithCustomError(ledger, "SlotAlreadySettled").withArgs(s.slot);
+    });
+
+    it("keeps the clearing's money: withdrawals wait while creditors were paid before debtors paid in", async function () {
+      const ctx = await deploy();
+      const { ledger, operator, grid } = ctx;
+      // A slot whose first party (lowest address) is a creditor: it is paid before any debtor pays in.
+      let s;
+      let ref;
+      for (let seed = 21; ; seed++) {
+        s = randomSlot(997003, 1, 10, 8, random(seed));
+        ref = expectedNets(s.lots, s.flows, s.parties, RETAIL, BUY_BACK, 1);
+        if (ref.net.get(s.parties[0].participant.toLowerCase()) > 0n) break;
+      }
+      await ledger.connect(operator).recordLots(packLots(s.lots));
+      for (const p of s.people) await ledger.connect(operator).deposit(p, 1_000_000_000n);
+      await ledger.connect(operator).deposit(grid.address, 1_000_000_000n);
+      const sumOfBalances = async () => {
+        let sum = await ledger.balanceOf(grid.address);
+        for (const p of s.people) sum += await ledger.balanceOf(p);
+        return sum;
+      };
+      await ledger.connect(operator).beginSettlement(s.slot, RETAIL, BUY_BACK, 1);
+      await lotPage(ledger, operator, s, 0, 8);
+      // One page per party; after each, balances plus the clearing make the supply, and the clearing is what the
+      // parties so far were paid in minus paid out.
+      let expected = 0n;
+      let wasShort = false;
+      for (let i = 0; i < s.parties.length; i++) {
+        await partyPage(ledger, operator, s, i, 1, i === s.parties.length - 1);
+        if (i < s.parties.length - 1) expected -= ref.net.get(s.parties[i].participant.toLowerCase());
+        else expected = 0n; // the last page also moves the grid operator's net: the clearing is empty again
+        expect(await ledger.clearing()).to.equal(expected, `after party ${i}`);
+        expect((await sumOfBalances()) + (await ledger.clearing())).to.equal(await ledger.totalSupply());
+        if (expected < 0n) {
+          wasShort = true;
+          await expect(ledger.connect(grid).withdraw(1)).to.be.revertedWithCustomError(ledger, "ClearingShort").withArgs(-expected);
+        }
+      }
+      expect(wasShort, "this slot pays a creditor before a debtor pays in").to.equal(true);
+      await expect(ledger.connect(grid).withdraw(1)).to.emit(ledger, "Transfer").withArgs(grid.address, ethers.ZeroAddress, 1);
     });
 
     it("lets only the operator page", async function () {

@@ -35,7 +35,7 @@ public sealed class EnergyLedgerAbiTests
             [true, true, true, false],
             EnergyLedgerContract.LotRecordedEvent.Parameters.Select(p => p.Indexed));
         Assert.Equal(["address", "address"], EnergyLedgerContract.Abi.ConstructorInputs.Select(t => t.CanonicalName));
-        Assert.Equal(24, EnergyLedgerContract.Abi.Errors.Count());
+        Assert.Equal(30, EnergyLedgerContract.Abi.Errors.Count());
     }
 
     private static byte[] Revert(string signature, params object?[] args) => new AbiFunction(signature).EncodeCall(args);
@@ -54,6 +54,12 @@ public sealed class EnergyLedgerAbiTests
         Assert.Equal(new LedgerError.InvalidLot(4, "seller is buyer"), LedgerError.Decode(Revert("InvalidLot(uint64,string)", 4UL, "seller is buyer")));
         Assert.Equal(new LedgerError.OrderRootAlreadyCommitted(9), LedgerError.Decode(Revert("OrderRootAlreadyCommitted(uint64)", 9UL)));
         Assert.Equal(new LedgerError.InvalidOrderRoot(9), LedgerError.Decode(Revert("InvalidOrderRoot(uint64)", 9UL)));
+        Assert.Equal(new LedgerError.SettlementInProgress(7), LedgerError.Decode(Revert("SettlementInProgress(uint64)", 7UL)));
+        Assert.Equal(new LedgerError.SettlementNotBegun(7), LedgerError.Decode(Revert("SettlementNotBegun(uint64)", 7UL)));
+        Assert.Equal(new LedgerError.WrongPhase(7, 2), LedgerError.Decode(Revert("WrongPhase(uint64,uint8)", 7UL, (byte)2)));
+        Assert.Equal(new LedgerError.PageOutOfOrder(7, 400, 0), LedgerError.Decode(Revert("PageOutOfOrder(uint64,uint32,uint32)", 7UL, 400U, 0U)));
+        Assert.Equal(new LedgerError.PartiesMissing(7, 3), LedgerError.Decode(Revert("PartiesMissing(uint64,uint32)", 7UL, 3U)));
+        Assert.Equal(new LedgerError.ClearingShort(1234), LedgerError.Decode(Revert("ClearingShort(uint256)", 1234)));
     }
 
     [Fact]

@@ -78,6 +78,9 @@ public sealed record BegunSettlementEvent(long Slot, long RetailTicks, long BuyB
 /// <summary>A SettlementPage event: <see cref="Count"/> lots (<see cref="Phase"/> 1) or parties (2) of a paged settlement from index <see cref="First"/>.</summary>
 public sealed record SettledPageEvent(long Slot, byte Phase, long First, long Count, ulong BlockNumber);
 
+/// <summary>A SettlementAborted event: a paged settlement aborted during its lot pages, after <see cref="LotsDone"/> lots (nothing had moved).</summary>
+public sealed record AbortedSettlementEvent(long Slot, long LotsDone, ulong BlockNumber);
+
 /// <summary>Where a slot's settlement stands on chain (settlementProgress).</summary>
 /// <param name="Phase">0: not begun (or settled in one transaction: see isSettled); 1: lot pages; 2: party pages; 3: settled.</param>
 public sealed record SettlementProgress(byte Phase, long LotsDone, long PartiesDone)
@@ -113,6 +116,9 @@ public sealed partial class EnergyLedgerContract
     public static AbiFunction SettleLotsPageFunction { get; } = Abi.Function("settleLotsPage(uint64,uint32,bytes,bytes)");
     public static AbiFunction SettlePartiesPageFunction { get; } = Abi.Function("settlePartiesPage(uint64,uint32,bytes,bool)");
     public static AbiFunction SettlementProgressFunction { get; } = Abi.Function("settlementProgress(uint64)");
+    public static AbiFunction AbortSettlementFunction { get; } = Abi.Function("abortSettlement(uint64)");
+    public static AbiFunction ClearingFunction { get; } = Abi.Function("clearing()");
+    public static AbiEvent SettlementAbortedEvent { get; } = Abi.Event("SettlementAborted(uint64,uint32)");
     public static AbiEvent SettlementBegunEvent { get; } = Abi.Event("SettlementBegun(uint64,uint32,uint32,uint8)");
     public static AbiEvent SettlementPageEvent { get; } = Abi.Event("SettlementPage(uint64,uint8,uint32,uint32)");
 
@@ -225,13 +231,28 @@ public sealed partial class EnergyLedgerContract
     public Task<TransactionReceipt> BeginSettlementAsync(EthKey operatorKey, SlotSettlementOrder order, CancellationToken cancellationToken = default) =>
         Sender.SendAsync(operatorKey, Address, EncodeBeginSettlement(order), "beginSettlement", cancellationToken);
 
+    /// <param name="gasLimit">The page's gas limit (planned by the caller, see <see cref="TransactionSender.SendWithGasLimitAsync"/>); null: eth_estimateGas's.</param>
     public Task<TransactionReceipt> SettleLotsPageAsync(
-        EthKey operatorKey, SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder, int first, int count, CancellationToken cancellationToken = default) =>
-        Sender.SendAsync(operatorKey, Address, EncodeSettleLotsPage(order, lotsInRecordingOrder, first, count), "settleLotsPage", cancellationToken);
+        EthKey operatorKey, SlotSettlementOrder order, IReadOnlyList<Lot> lotsInRecordingOrder, int first, int count, CancellationToken cancellationToken = default, ulong? gasLimit = null) =>
+        Send(operatorKey, EncodeSettleLotsPage(order, lotsInRecordingOrder, first, count), "settleLotsPage", gasLimit, cancellationToken);
 
+    /// <param name="gasLimit">The page's gas limit (planned by the caller, see <see cref="TransactionSender.SendWithGasLimitAsync"/>); null: eth_estimateGas's.</param>
     public Task<TransactionReceipt> SettlePartiesPageAsync(
-        EthKey operatorKey, long slot, IReadOnlyList<SettlementParty> sortedParties, int first, int count, bool last, CancellationToken cancellationToken = default) =>
-        Sender.SendAsync(operatorKey, Address, EncodeSettlePartiesPage(slot, sortedParties, first, count, last), "settlePartiesPage", cancellationToken);
+        EthKey operatorKey, long slot, IReadOnlyList<SettlementParty> sortedParties, int first, int count, bool last, CancellationToken cancellationToken = default, ulong? gasLimit = null) =>
+        Send(operatorKey, EncodeSettlePartiesPage(slot, sortedParties, first, count, last), "settlePartiesPage", gasLimit, cancellationToken);
+
+    private Task<TransactionReceipt> Send(EthKey key, byte[] data, string operation, ulong? gasLimit, CancellationToken cancellationToken) =>
+        gasLimit is { } limit
+            ? Sender.SendWithGasLimitAsync(key, Address, data, limit, operation, cancellationToken)
+            : Sender.SendAsync(key, Address, data, operation, cancellationToken);
+
+    /// <summary>Aborts a paged settlement still in its lot pages (the slot is then as before it began).</summary>
+    public Task<TransactionReceipt> AbortSettlementAsync(EthKey operatorKey, long slot, CancellationToken cancellationToken = default) =>
+        Sender.SendAsync(operatorKey, Address, AbortSettlementFunction.EncodeCall(checked((ulong)slot)), "abortSettlement", cancellationToken);
+
+    /// <summary>The settlement clearing's money: paid in and not yet paid out by open paged settlements (negative: creditors paid first).</summary>
+    public async Task<BigInteger> ClearingAsync(BlockParameter? block = null, CancellationToken cancellationToken = default) =>
+        (BigInteger)(await CallAsync(ClearingFunction, [], block, cancellationToken).ConfigureAwait(false))[0]!;
 
     /// <summary>Where the slot's settlement stands on chain.</summary>
     public async Task<SettlementProgress> SettlementProgressAsync(long slot, BlockParameter? block = null, CancellationToken cancellationToken = default)
@@ -321,6 +342,13 @@ public sealed partial class EnergyLedgerContract
         ArgumentNullException.ThrowIfNull(log);
         var v = SettlementPageEvent.DecodeLog(log.Topics, log.Data);
         return new SettledPageEvent(L(v[0]), checked((byte)L(v[1])), L(v[2]), L(v[3]), log.BlockNumber ?? 0);
+    }
+
+    public static AbortedSettlementEvent DecodeSettlementAborted(LogEntry log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var v = SettlementAbortedEvent.DecodeLog(log.Topics, log.Data);
+        return new AbortedSettlementEvent(L(v[0]), L(v[1]), log.BlockNumber ?? 0);
     }
 
     public static TokenTransferEvent DecodeTransfer(LogEntry log)

@@ -48,6 +48,7 @@ public abstract record LedgerError
                     "WrongPhase" => new WrongPhase((ulong)(BigInteger)args[0]!, (byte)(BigInteger)args[1]!),
                     "PageOutOfOrder" => new PageOutOfOrder((ulong)(BigInteger)args[0]!, (uint)(BigInteger)args[1]!, (uint)(BigInteger)args[2]!),
                     "PartiesMissing" => new PartiesMissing((ulong)(BigInteger)args[0]!, (uint)(BigInteger)args[1]!),
+                    "ClearingShort" => new ClearingShort((BigInteger)args[0]!),
                     _ => new UnknownRevert(revertData.ToArray()),
                 };
             }
@@ -135,6 +136,9 @@ public abstract record LedgerError
 
     /// <summary>The last party page came while lot parties were still unsettled.</summary>
     public sealed record PartiesMissing(ulong Slot, uint Count) : LedgerError;
+
+    /// <summary>A withdrawal while the settlement clearing is short (a paged settlement paid creditors before its debtors paid in).</summary>
+    public sealed record ClearingShort(BigInteger ShortBy) : LedgerError;
 
     /// <summary>Error(string) or Panic(uint256), as <see cref="RevertReason"/> prints them.</summary>
     public sealed record RevertedWithReason(string Reason) : LedgerError;

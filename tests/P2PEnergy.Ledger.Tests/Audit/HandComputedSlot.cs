@@ -92,6 +92,41 @@ public sealed class HandComputedSlot
             new SlotSettlementOrder(Slot, flows ?? FifoFlows, Parties, Retail, BuyBack, Policy),
             Lots);
 
+    /// <summary>The order the settlement is made from (default flows: the hand-computed FIFO ones).</summary>
+    public SlotSettlementOrder Order(IReadOnlyList<LotFlow>? flows = null) => new(Slot, flows ?? FifoFlows, Parties, Retail, BuyBack, Policy);
+
+    /// <summary>beginSettlement for the slot: the first transaction of a paged settlement.</summary>
+    public Task<TransactionReceipt> BeginAsync() => Contract.BeginSettlementAsync(Chain.OperatorKey, Order());
+
+    /// <summary>
+    /// Lot pages of the given sizes (recording order), then party pages of the given sizes (the contract's party order:
+    /// B1, B2, S), from where the earlier pages stopped; the last party page finishes the settlement when <paramref name="last"/>.
+    /// </summary>
+    public async Task<List<TransactionReceipt>> PagesAsync(int[] lotPages, int[] partyPages, int firstLot = 0, int firstParty = 0, bool last = true)
+    {
+        var receipts = new List<TransactionReceipt>();
+        var order = Order();
+        foreach (var count in lotPages)
+        {
+            receipts.Add(await Contract.SettleLotsPageAsync(Chain.OperatorKey, order, Lots, firstLot, count));
+            firstLot += count;
+        }
+        var sorted = EnergyLedgerContract.SortParties(Parties);
+        for (int i = 0; i < partyPages.Length; i++)
+        {
+            receipts.Add(await Contract.SettlePartiesPageAsync(Chain.OperatorKey, Slot, sorted, firstParty, partyPages[i], last && i == partyPages.Length - 1));
+            firstParty += partyPages[i];
+        }
+        return receipts;
+    }
+
+    /// <summary>The whole slot settled in pages: beginSettlement, lot pages of 1 and 2 lots, party pages of one party each (6 transactions).</summary>
+    public async Task SettlePagedAsync()
+    {
+        await BeginAsync();
+        await PagesAsync([1, 2], [1, 1, 1]);
+    }
+
     /// <summary>S moves some of its own tokens: an ordinary ERC-20 transfer, not a settlement.</summary>
     public Task<TransactionReceipt> TransferFromSAsync(Address to, BigInteger amount) =>
         Contract.Sender.SendAsync(

@@ -576,16 +576,25 @@ public sealed class CommunityDay
             var onChain = s.LotsRecorded + s.LotsFoundOnChain - before.LotsRecorded - before.LotsFoundOnChain;
             _progress?.Ledger(Math.Min(onChain, lots), lots, Math.Min(SettledNow(s), slotsToSettle), Settles(s) ? slotsToSettle : 0);
         }
+        // The wait ends LedgerTimeout after the ledger last moved (a lot, a root or settlement gas more on chain), so a
+        // big day whose pages take minutes is waited for while it makes progress, and a stuck one is not.
+        static (long, long, long) Moved(Api.GetLedgerStatusResponse s) => (s.LotsRecorded + s.LotsFoundOnChain, s.RootsCommitted, s.SettlementGasUsed + s.SlotsSettledOnChain);
+        var last = Moved(status);
         Report(status);
         while (!Done(status) && DateTimeOffset.UtcNow < deadline)
         {
             await Task.Delay(100, ct);
             status = await Call(() => _ledger.GetLedgerStatusAsync(new Api.GetLedgerStatusRequest(), cancellationToken: ct), "GetLedgerStatus");
             Report(status);
+            if (Moved(status) != last)
+            {
+                last = Moved(status);
+                deadline = DateTimeOffset.UtcNow + _options.LedgerTimeout;
+            }
         }
         var done = Done(status);
         if (!done)
-            _warnings.Add($"after {_options.LedgerTimeout.TotalSeconds:0} s the ledger still has {status.LotsPending} lot(s), {status.RootsPending} root(s) and {status.SettlementsPending} settlement(s) pending"
+            _warnings.Add($"the ledger made no progress for {_options.LedgerTimeout.TotalSeconds:0} s and still has {status.LotsPending} lot(s), {status.RootsPending} root(s) and {status.SettlementsPending} settlement(s) pending"
                 + (Settles(status) ? $", {SettledNow(status)} of this run's {slotsToSettle} settled slot(s) on chain" : "")
                 + (status.LastError.Length > 0 ? $"; last error: {status.LastError}" : ""));
         return (new ChainResult(status.Enabled, status.ChainId, status.LedgerAddress, status.LotsMade, status.LotsRecorded, status.LotsFoundOnChain,

@@ -45,10 +45,18 @@ public sealed record AuditTarget(Uri Rpc, string? DeploymentFile, LedgerDeployme
 /// </summary>
 public sealed class DayAudit : IDisposable
 {
-    private static readonly string RecordLots = SelectorHex(EnergyLedgerContract.RecordLotsFunction.Selector);
-    private static readonly string CommitOrderRoot = SelectorHex(EnergyLedgerContract.CommitOrderRootFunction.Selector);
-    private static readonly string SettleSlot = SelectorHex(EnergyLedgerContract.SettleSlotFunction.Selector);
-    private static readonly string Deposit = SelectorHex(EnergyLedgerContract.DepositFunction.Selector);
+    // What the chain settler calls: settleSlot for a slot in one transaction, or beginSettlement and its pages for one
+    // too big for a transaction (every one of them a settlement transaction), and deposits.
+    private static readonly Dictionary<string, LedgerCall> Calls = new(StringComparer.Ordinal)
+    {
+        [SelectorHex(EnergyLedgerContract.RecordLotsFunction.Selector)] = LedgerCall.Recording,
+        [SelectorHex(EnergyLedgerContract.CommitOrderRootFunction.Selector)] = LedgerCall.OrderRoot,
+        [SelectorHex(EnergyLedgerContract.SettleSlotFunction.Selector)] = LedgerCall.Settlement,
+        [SelectorHex(EnergyLedgerContract.BeginSettlementFunction.Selector)] = LedgerCall.Settlement,
+        [SelectorHex(EnergyLedgerContract.SettleLotsPageFunction.Selector)] = LedgerCall.Settlement,
+        [SelectorHex(EnergyLedgerContract.SettlePartiesPageFunction.Selector)] = LedgerCall.Settlement,
+        [SelectorHex(EnergyLedgerContract.DepositFunction.Selector)] = LedgerCall.Settlement,
+    };
 
     private readonly EthJsonRpcClient _client;
     private readonly List<string> _warnings = [];
@@ -254,12 +262,14 @@ public sealed class DayAudit : IDisposable
                     var receipt = await _client.GetTransactionReceiptAsync(Hex.Decode(hash), token)
                         ?? throw new DayRunException($"--rpc {Target.Rpc}: no receipt for the mined transaction {hash}");
                     var gas = checked((long)receipt.GasUsed);
-                    var selector = input.Length >= 10 ? input[..10].ToLowerInvariant() : input;
                     if (receipt.Status == 0) Interlocked.Increment(ref reverted);
-                    if (selector == RecordLots) { Interlocked.Increment(ref recordingTx); Interlocked.Add(ref recordingGas, gas); }
-                    else if (selector == CommitOrderRoot) { Interlocked.Increment(ref rootTx); Interlocked.Add(ref rootGas, gas); }
-                    else if (selector == SettleSlot || selector == Deposit) { Interlocked.Increment(ref settleTx); Interlocked.Add(ref settleGas, gas); }
-                    else { Interlocked.Increment(ref otherTx); Interlocked.Add(ref otherGas, gas); }
+                    switch (CallOf(input))
+                    {
+                        case LedgerCall.Recording: Interlocked.Increment(ref recordingTx); Interlocked.Add(ref recordingGas, gas); break;
+                        case LedgerCall.OrderRoot: Interlocked.Increment(ref rootTx); Interlocked.Add(ref rootGas, gas); break;
+                        case LedgerCall.Settlement: Interlocked.Increment(ref settleTx); Interlocked.Add(ref settleGas, gas); break;
+                        default: Interlocked.Increment(ref otherTx); Interlocked.Add(ref otherGas, gas); break;
+                    }
                 }
             });
         }
@@ -268,6 +278,13 @@ public sealed class DayAudit : IDisposable
 
     private static string SelectorHex(byte[] selector) => "0x" + Convert.ToHexStringLower(selector);
 
+    /// <summary>What a transaction to the ledger did, from its input's function selector ("0x" and 8 hex digits, any case).</summary>
+    internal static LedgerCall CallOf(string input)
+    {
+        var selector = input.Length >= 10 ? input[..10].ToLowerInvariant() : input;
+        return Calls.GetValueOrDefault(selector, LedgerCall.Other);
+    }
+
     /// <summary>One line for people: the verdict, the lots and slots on chain, the day's transactions and gas.</summary>
     public static string SummaryLine(AuditReport report, AuditSummary summary)
     {
@@ -275,4 +292,15 @@ public sealed class DayAudit : IDisposable
         return string.Create(CultureInfo.InvariantCulture,
             $"{AuditReportWriter.SummaryLine(report)}; this run: {summary.RunLotsOnChain} lots and {summary.RunSlotsSettledOnChain} settled slots on chain, {u.Transactions} transactions, {u.RecordingGas + u.OrderRootGas + u.SettlementGas:N0} gas (blocks {u.FromBlock} … {u.ToBlock})");
     }
+}
+
+/// <summary>The kinds of ledger transactions the day's chain figures are split into (<see cref="ChainUsage"/>).</summary>
+internal enum LedgerCall
+{
+    Other,
+    Recording,
+    OrderRoot,
+
+    /// <summary>settleSlot, beginSettlement, settleLotsPage, settlePartiesPage, deposit.</summary>
+    Settlement,
 }

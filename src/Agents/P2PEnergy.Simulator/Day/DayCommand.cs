@@ -32,7 +32,7 @@ public static class DayCommand
           --slots N             run only the first N slots (quick runs)
           --out DIR             output folder (default out/day)
           --admin-token TOKEN   the operator token, when the exchange requires one
-          --ledger-timeout S    seconds to wait for the ledger to catch up at the end (default 120)
+          --ledger-timeout S    at the end, how long to wait for the ledger to catch up once it stops moving (default 120)
           --no-progress         no progress bar (also off when the output is redirected)
 
         the audit at the end (the ledger auditor in this process, as `p2penergy-ledger audit --exchange`):

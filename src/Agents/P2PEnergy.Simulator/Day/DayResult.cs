@@ -172,7 +172,8 @@ public sealed record RunChecks
 /// <summary>
 /// The ledger's transactions mined while the day ran (blocks <see cref="FromBlock"/> … <see cref="ToBlock"/>), from
 /// their receipts, by what they called: recordLots (the lot recorder), commitOrderRoot (the root committer),
-/// settleSlot and deposit (the chain settler); anything else sent to the ledger (an admin's call) as other.
+/// settleSlot, beginSettlement, settleLotsPage, settlePartiesPage and deposit (the chain settler: a slot settled in pages
+/// counts each of its transactions); anything else sent to the ledger (an admin's call) as other.
 /// Reverted transactions are counted too (they cost gas): <see cref="Reverted"/> says how many.
 /// </summary>
 public sealed record ChainUsage(

@@ -89,7 +89,7 @@ public static class ReportMapping
             chain = new R.ChainSummary(a.RunLotsOnChain, u.Transactions, new R.GasUsed(u.RecordingGas, u.OrderRootGas, u.SettlementGas),
                 audit ?? new R.AuditResult(a.Passed, a.Discrepancies));
             chainAssumption = $"Chain figures: lots of the run's slots on chain as the ledger auditor rebuilt them from the chain's events (ledger {a.Ledger}, block {a.Block}); "
-                + $"transactions and gas from the receipts of the ledger's transactions mined during the day (blocks {u.FromBlock}-{u.ToBlock}): recordLots (recording), commitOrderRoot (order roots), settleSlot and deposits (settlement).";
+                + $"transactions and gas from the receipts of the ledger's transactions mined during the day (blocks {u.FromBlock}-{u.ToBlock}): recordLots (recording), commitOrderRoot (order roots), settleSlot, paged settlement (beginSettlement and every page) and deposits (settlement).";
         }
         else
         {

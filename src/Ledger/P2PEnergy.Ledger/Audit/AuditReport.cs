@@ -12,7 +12,7 @@ public enum DiscrepancyKind : short
     /// <summary>A recorded lot with an impossible field (no energy, seller = buyer, id or slot 0, a zero party).</summary>
     InvalidLot = 102,
 
-    /// <summary>A lot recorded for a slot after that slot was settled (the contract refuses it).</summary>
+    /// <summary>A lot recorded for a slot after that slot was settled or its paged settlement began (the contract refuses it).</summary>
     LotAfterSettlement = 103,
 
     /// <summary>An order root committed twice for a slot (the contract refuses it).</summary>
@@ -24,7 +24,7 @@ public enum DiscrepancyKind : short
     /// <summary>More than one SlotSettled for a slot.</summary>
     SlotSettledTwice = 201,
 
-    /// <summary>LotSettled or PartySettled without a SlotSettled for the slot.</summary>
+    /// <summary>LotSettled or PartySettled in a transaction with neither a SlotSettled nor a SettlementPage of the slot.</summary>
     SettlementWithoutSlot = 202,
 
     /// <summary>A recorded lot of a settled slot without a LotSettled.</summary>
@@ -62,6 +62,19 @@ public enum DiscrepancyKind : short
 
     /// <summary>The engine's result for the slot breaks conservation.</summary>
     NotConserved = 214,
+
+    /// <summary>A paged settlement's SettlementBegun names other grid prices or another policy than its SlotSettled.</summary>
+    SettlementTermsDiffer = 215,
+
+    /// <summary>
+    /// A paged settlement's pages are not contiguous from 0 (lots, then parties), its SlotSettled is not in its last party
+    /// page's transaction, or a page or SettlementBegun has no place (no SettlementBegun before it, begun again before
+    /// finishing, after the slot was settled).
+    /// </summary>
+    PagesOutOfOrder = 216,
+
+    /// <summary>A page's count differs from the LotSettled or PartySettled in its transaction, or the pages' totals from SlotSettled's.</summary>
+    PageCountMismatch = 217,
 
     /// <summary>A party's net on chain differs from the engine's bill.</summary>
     NetMismatch = 301,
@@ -114,11 +127,17 @@ public enum SlotStatus
 
     /// <summary>SlotSettled seen.</summary>
     Settled,
+
+    /// <summary>SettlementBegun seen, no SlotSettled yet: a paged settlement in progress (reported, not a discrepancy).</summary>
+    Settling,
 }
 
 /// <summary>
 /// One slot: what was recorded and, once settled, what the chain says and what the settlement engine gives
 /// when it settles the slot again from chain data alone (<see cref="Recomputed"/>; null when unsettled or refused).
+/// A paged settlement's block and transaction are its SlotSettled's; <see cref="SettlementTransactions"/> counts all of
+/// its transactions (1 for settleSlot; beginSettlement and every page when paged). While a paged settlement is in
+/// progress, prices and policy are its SettlementBegun's and <see cref="Parties"/> the parties paged so far.
 /// Energy in Wh, money in 1e-5 JPY.
 /// </summary>
 public sealed record SlotSummary(
@@ -135,7 +154,16 @@ public sealed record SlotSummary(
     byte? Policy,
     string? ReadingsRoot,
     long? ChainGridNet,
-    SlotSettlement? Recomputed);
+    SlotSettlement? Recomputed,
+    int SettlementTransactions);
+
+/// <summary>
+/// A paged settlement begun and not finished as of the audited block: <see cref="LotsPaged"/> of the slot's
+/// <see cref="Lots"/> recorded lots and <see cref="PartiesPaged"/> parties settled so far, in <see cref="Transactions"/>
+/// transactions (beginSettlement and the pages; <see cref="BegunInBlock"/> null: begun before the audited range).
+/// The paged parties' nets have moved already; the grid operator's moves with the last page.
+/// </summary>
+public sealed record SettlementInProgress(long Slot, ulong? BegunInBlock, int Lots, long LotsPaged, long PartiesPaged, int Transactions);
 
 /// <summary>
 /// A participant's slot: its bill as the engine recomputes it from chain data (energy bought and sold, wheeling,
@@ -180,6 +208,7 @@ public sealed record StatementTotals(
 /// <summary>
 /// How an account's token balance came about, replayed from its Transfer events (1e-5 JPY):
 /// deposited − withdrawn + settlement received − settlement paid + transfers in − transfers out = replayed balance.
+/// The ledger's own account has no settlement lines: its clearing does not change its balance (<see cref="AuditTotals.InClearing"/>).
 /// </summary>
 public sealed record AccountBalance(
     Address Account,
@@ -202,12 +231,16 @@ public sealed record ParticipantStatement(
     StatementTotals Totals,
     AccountBalance Account);
 
-/// <summary>Totals of the audit. Energy in Wh, money in 1e-5 JPY.</summary>
+/// <summary>
+/// Totals of the audit. Energy in Wh, money in 1e-5 JPY. <see cref="InClearing"/>: paid into the ledger's clearing by
+/// settlements in progress and not paid out yet (the clearing is not a balance: the balances sum to totalSupply − it).
+/// </summary>
 public sealed record AuditTotals(
     int Lots,
     long ContractedWh,
     int SettledSlots,
     int UnsettledSlots,
+    int SlotsSettling,
     int SettledLots,
     long SettledWh,
     int Participants,
@@ -216,11 +249,17 @@ public sealed record AuditTotals(
     long GridNet,
     BigInteger Deposited,
     BigInteger Withdrawn,
+    BigInteger InClearing,
     BigInteger TotalSupply);
+
+/// <summary>A paged settlement aborted during its lot pages: begun in <see cref="BegunInBlock"/> (null: before the audited range), aborted in <see cref="AbortedInBlock"/> after <see cref="LotsPaged"/> lots.</summary>
+public sealed record AbortedSettlement(long Slot, ulong? BegunInBlock, ulong AbortedInBlock, long LotsPaged);
 
 /// <summary>
 /// The result of <see cref="LedgerAuditor.AuditAsync"/>: every discrepancy found (empty: the audit passed),
 /// per-participant statements, per-slot summaries, every account's balance and the totals, as of <see cref="Block"/>.
+/// <see cref="UnsettledSlots"/>: slots with lots and no settlement begun; <see cref="SettlementsInProgress"/>: paged
+/// settlements begun and not finished. Neither is a discrepancy.
 /// </summary>
 public sealed record AuditReport(
     Address Ledger,
@@ -232,12 +271,16 @@ public sealed record AuditReport(
     IReadOnlyList<ParticipantStatement> Statements,
     IReadOnlyList<AccountBalance> Accounts,
     IReadOnlyList<long> UnsettledSlots,
+    IReadOnlyList<SettlementInProgress> SettlementsInProgress,
     IReadOnlyList<long> SlotsWithoutOrderRoot,
     bool ComparedWithExchange,
     int ExchangeLots,
     AuditTotals Totals)
 {
     public bool Passed => Discrepancies.Count == 0;
+
+    /// <summary>Paged settlements aborted during their lot pages (nothing had moved; the slot was settled anew or waits). Not a discrepancy.</summary>
+    public IReadOnlyList<AbortedSettlement> AbortedSettlements { get; init; } = [];
 
     /// <summary>The statement of <paramref name="participant"/>, or null when it has none.</summary>
     public ParticipantStatement? StatementOf(ParticipantAddress participant) =>

@@ -37,10 +37,15 @@ public static class AuditReportWriter
         foreach (var s in report.Slots)
         {
             var r = s.Recomputed;
-            o.Line($"  {s.Slot,10} {(s.Status == SlotStatus.Settled ? "settled" : "unsettled"),-9} {s.Lots,5} {s.ContractedWh,13} {Opt(r?.Totals.DeliveredWh),12} {Opt(r?.Totals.ConsumedWh),11} {Opt(r?.Totals.SettledWh),10} {(s.Status == SlotStatus.Settled ? s.Parties.ToString(CultureInfo.InvariantCulture) : "-"),7} {Opt(s.RetailTicks),6} {Opt(s.BuyBackTicks),8} {Opt(s.Policy),6} {OptJpy(r?.Grid.WheelingReceived),14} {OptJpy(s.ChainGridNet),14} {(s.OrderRoot is null ? "no" : "yes"),10}");
+            o.Line($"  {s.Slot,10} {StatusText(s.Status),-9} {s.Lots,5} {s.ContractedWh,13} {Opt(r?.Totals.DeliveredWh),12} {Opt(r?.Totals.ConsumedWh),11} {Opt(r?.Totals.SettledWh),10} {(s.Status == SlotStatus.Unsettled ? "-" : s.Parties.ToString(CultureInfo.InvariantCulture)),7} {Opt(s.RetailTicks),6} {Opt(s.BuyBackTicks),8} {Opt(s.Policy),6} {OptJpy(r?.Grid.WheelingReceived),14} {OptJpy(s.ChainGridNet),14} {(s.OrderRoot is null ? "no" : "yes"),10}");
         }
-        o.Line($"  {report.Totals.Lots} lots, {report.Totals.ContractedWh} Wh contracted; {report.Totals.SettledSlots} slots settled ({report.Totals.SettledLots} lots, {report.Totals.SettledWh} Wh settled), {report.Totals.UnsettledSlots} not yet.");
+        o.Line($"  {report.Totals.Lots} lots, {report.Totals.ContractedWh} Wh contracted; {report.Totals.SettledSlots} slots settled ({report.Totals.SettledLots} lots, {report.Totals.SettledWh} Wh settled), {report.Totals.UnsettledSlots} not yet{(report.Totals.SlotsSettling > 0 ? $", {report.Totals.SlotsSettling} being settled" : "")}.");
         o.Line("  Delivered, consumed and settled Wh and wheeling as the settlement engine gives them from chain data; grid net as settled on chain.");
+        var paged = report.Slots.Where(s => s.Status == SlotStatus.Settled && s.SettlementTransactions > 1).Select(s => $"slot {s.Slot} in {s.SettlementTransactions} transactions").ToList();
+        if (paged.Count > 0)
+        {
+            o.Line($"  Settled in pages: {string.Join(", ", paged)}.");
+        }
         o.Line();
 
         foreach (var st in report.Statements)
@@ -68,15 +73,23 @@ public static class AuditReportWriter
         {
             o.Line($"  {a.Account.ToLowerHex(),-42} {a.Role,-26} {J(a.Deposited),14} {J(a.Withdrawn),14} {J(a.SettlementReceived),14} {J(a.SettlementPaid),14} {J(a.TransfersIn),14} {J(a.TransfersOut),14} {J(a.Replayed),14} {J(a.OnChain),14}");
         }
-        o.Line($"  deposits {J(report.Totals.Deposited)} - withdrawals {J(report.Totals.Withdrawn)}; totalSupply {J(report.Totals.TotalSupply)}.");
+        o.Line($"  deposits {J(report.Totals.Deposited)} - withdrawals {J(report.Totals.Withdrawn)}; totalSupply {J(report.Totals.TotalSupply)}{(report.Totals.InClearing.IsZero ? "" : $", of which {J(report.Totals.InClearing)} in the clearing of settlements in progress (paid in, not yet paid out)")}.");
         o.Line();
 
-        if (report.UnsettledSlots.Count > 0 || report.SlotsWithoutOrderRoot.Count > 0 || report.ComparedWithExchange)
+        if (report.UnsettledSlots.Count > 0 || report.SettlementsInProgress.Count > 0 || report.AbortedSettlements.Count > 0 || report.SlotsWithoutOrderRoot.Count > 0 || report.ComparedWithExchange)
         {
             o.Line("Notes (not discrepancies)");
             foreach (var slot in report.UnsettledSlots)
             {
                 o.Line($"  slot {slot}: {report.SlotOf(slot)?.Lots ?? 0} lots recorded, not settled yet");
+            }
+            foreach (var p in report.SettlementsInProgress)
+            {
+                o.Line($"  slot {p.Slot}: settlement in progress, {p.LotsPaged} of {p.Lots} lots, {p.PartiesPaged} parties paged");
+            }
+            foreach (var a in report.AbortedSettlements)
+            {
+                o.Line($"  slot {a.Slot}: a paged settlement was aborted in block {a.AbortedInBlock} after {a.LotsPaged} lots (nothing had moved)");
             }
             foreach (var slot in report.SlotsWithoutOrderRoot)
             {
@@ -130,6 +143,7 @@ public static class AuditReportWriter
                 orderRoot = s.OrderRoot,
                 settledInBlock = s.SettledInBlock,
                 settlementTransaction = s.SettlementTransaction,
+                settlementTransactions = s.SettlementTransactions,
                 parties = s.Parties,
                 retailTicks = s.RetailTicks,
                 buyBackTicks = s.BuyBackTicks,
@@ -188,6 +202,22 @@ public static class AuditReportWriter
             }),
             accounts = report.Accounts.Select(Amounts),
             unsettledSlots = report.UnsettledSlots,
+            settlementsInProgress = report.SettlementsInProgress.Select(p => new
+            {
+                slot = p.Slot,
+                begunInBlock = p.BegunInBlock,
+                lots = p.Lots,
+                lotsPaged = p.LotsPaged,
+                partiesPaged = p.PartiesPaged,
+                transactions = p.Transactions,
+            }),
+            abortedSettlements = report.AbortedSettlements.Select(a => new
+            {
+                slot = a.Slot,
+                begunInBlock = a.BegunInBlock,
+                abortedInBlock = a.AbortedInBlock,
+                lotsPaged = a.LotsPaged,
+            }),
             slotsWithoutOrderRoot = report.SlotsWithoutOrderRoot,
             comparedWithExchange = report.ComparedWithExchange,
             exchangeLots = report.ExchangeLots,
@@ -197,6 +227,7 @@ public static class AuditReportWriter
                 contractedWh = report.Totals.ContractedWh,
                 settledSlots = report.Totals.SettledSlots,
                 unsettledSlots = report.Totals.UnsettledSlots,
+                slotsSettling = report.Totals.SlotsSettling,
                 settledLots = report.Totals.SettledLots,
                 settledWh = report.Totals.SettledWh,
                 participants = report.Totals.Participants,
@@ -205,6 +236,7 @@ public static class AuditReportWriter
                 gridNet = report.Totals.GridNet,
                 deposited = S(report.Totals.Deposited),
                 withdrawn = S(report.Totals.Withdrawn),
+                inClearing = S(report.Totals.InClearing),
                 totalSupply = S(report.Totals.TotalSupply),
             },
         };
@@ -231,6 +263,13 @@ public static class AuditReportWriter
     private static string S(BigInteger value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string J(BigInteger units) => JpyText.Exact(units);
+
+    private static string StatusText(SlotStatus status) => status switch
+    {
+        SlotStatus.Settled => "settled",
+        SlotStatus.Settling => "settling",
+        _ => "unsettled",
+    };
 
     private static string Opt<T>(T? value) where T : struct, IFormattable =>
         value is { } v ? v.ToString(null, CultureInfo.InvariantCulture) : "-";

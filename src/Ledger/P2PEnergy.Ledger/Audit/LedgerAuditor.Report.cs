@@ -19,23 +19,33 @@ public sealed partial class LedgerAuditor
             var accountOf = accounts.ToDictionary(a => a.Account);
 
             var slots = new List<SlotSummary>();
-            foreach (var slot in _lotsBySlot.Keys.Union(_settled.Keys).Order())
+            foreach (var slot in _lotsBySlot.Keys.Union(_settled.Keys).Union(_inProgress.Keys).Order())
             {
                 var lots = _lotsBySlot.TryGetValue(slot, out var l) ? l : [];
                 string? orderRoot = _orderRoots.TryGetValue(slot, out var root) ? root.Root : null;
                 if (_settled.TryGetValue(slot, out var settled))
                 {
-                    var s = settled.Settlement.Event;
+                    var s = settled.SlotSettled.Event;
+                    var p = settled.SlotSettled.Position;
                     slots.Add(new SlotSummary(
                         slot, SlotStatus.Settled, lots.Count, lots.Sum(x => x.Lot.EnergyWh), orderRoot,
-                        settled.Settlement.Position.Block, settled.Settlement.Position.TransactionHash, settled.Parties.Count,
-                        s.RetailTicks, s.BuyBackTicks, s.Policy, Hex.Encode(s.ReadingsRoot), s.GridNet, settled.Recomputed));
+                        p.Block, p.TransactionHash, settled.Parties.Count,
+                        s.RetailTicks, s.BuyBackTicks, s.Policy, Hex.Encode(s.ReadingsRoot), s.GridNet, settled.Recomputed,
+                        settled.Settlement.Transactions.Count));
+                }
+                else if (_inProgress.TryGetValue(slot, out var settling))
+                {
+                    var b = settling.Begun?.Event;
+                    slots.Add(new SlotSummary(
+                        slot, SlotStatus.Settling, lots.Count, lots.Sum(x => x.Lot.EnergyWh), orderRoot,
+                        null, null, checked((int)settling.PagedCount(SettlementProgress.Parties)),
+                        b?.RetailTicks, b?.BuyBackTicks, b?.Policy, null, null, null, settling.Transactions.Count));
                 }
                 else
                 {
                     slots.Add(new SlotSummary(
                         slot, SlotStatus.Unsettled, lots.Count, lots.Sum(x => x.Lot.EnergyWh), orderRoot,
-                        null, null, 0, null, null, null, null, null, null));
+                        null, null, 0, null, null, null, null, null, null, 0));
                 }
             }
 
@@ -73,29 +83,36 @@ public sealed partial class LedgerAuditor
             }
 
             var recomputed = _settled.Values.Select(x => x.Recomputed).OfType<SlotSettlement>().ToList();
+            var unsettled = _lotsBySlot.Keys.Where(s => !_settled.ContainsKey(s) && !_inProgress.ContainsKey(s)).ToList();
             var totals = new AuditTotals(
                 Lots: _lots.Count,
                 ContractedWh: _lots.Values.Sum(r => r.Lot.EnergyWh),
                 SettledSlots: _settled.Count,
-                UnsettledSlots: _lotsBySlot.Keys.Count(s => !_settled.ContainsKey(s)),
-                SettledLots: _events.LotsSettled.Count,
-                SettledWh: _events.LotsSettled.Sum(e => e.Event.SettledWh),
+                UnsettledSlots: unsettled.Count,
+                SlotsSettling: _settling.Keys.Count(s => !_settled.ContainsKey(s)),
+                SettledLots: _settled.Values.Sum(x => x.Lots.Count),
+                SettledWh: _settled.Values.Sum(x => x.Lots.Sum(e => e.SettledWh)),
                 Participants: statements.Count,
                 EnergyMoney: recomputed.Sum(r => r.Totals.EnergyMoney),
                 WheelingMoney: recomputed.Sum(r => r.Grid.WheelingReceived),
-                GridNet: _settled.Values.Sum(x => x.Settlement.Event.GridNet),
+                GridNet: _settled.Values.Sum(x => x.SlotSettled.Event.GridNet),
                 Deposited: _deposited,
                 Withdrawn: _withdrawn,
+                InClearing: _inClearing,
                 TotalSupply: totalSupply);
 
             return new AuditReport(
                 _ledger, _fromBlock, _head, currentGridOperator.IsZero ? null : currentGridOperator,
                 _found, slots, statements, accounts,
-                UnsettledSlots: _lotsBySlot.Keys.Where(s => !_settled.ContainsKey(s)).ToList(),
+                UnsettledSlots: unsettled,
+                SettlementsInProgress: _settling.Values.Where(x => !_settled.ContainsKey(x.Slot)).ToList(),
                 SlotsWithoutOrderRoot: _lotsBySlot.Keys.Where(s => !_orderRoots.ContainsKey(s)).ToList(),
                 ComparedWithExchange: _exchangeLots is not null,
                 ExchangeLots: _exchangeLots?.Count ?? 0,
-                totals);
+                totals)
+            {
+                AbortedSettlements = _abortedSettlements,
+            };
         }
 
         private string RoleOf(Address address, Account account) =>
@@ -105,7 +122,62 @@ public sealed partial class LedgerAuditor
             : account.IsParticipant ? "participant"
             : "holder";
 
-        private sealed record SettledSlot(Logged<SettledSlotEvent> Settlement, List<SettledPartyEvent> Parties, SlotSettlement? Recomputed);
+        private sealed record SettledSlot(Settlement Settlement, List<SettledLotEvent> Lots, List<SettledPartyEvent> Parties, SlotSettlement? Recomputed)
+        {
+            public Logged<SettledSlotEvent> SlotSettled => Settlement.Settled!;
+        }
+
+        private enum Step
+        {
+            Begun,
+            Page,
+            Settled,
+            Aborted,
+        }
+
+        /// <summary>A settlement event (SettlementBegun, SettlementPage, SlotSettled) and the settlement it belongs to.</summary>
+        private sealed record Marker(LogPosition Position, Step Step, Settlement Owner);
+
+        /// <summary>
+        /// One settlement of a slot: a SlotSettled alone (settleSlot, one transaction), or a SettlementBegun, its pages
+        /// in chain order and, once finished, its SlotSettled (paged, a transaction a step).
+        /// </summary>
+        private sealed class Settlement(long slot)
+        {
+            private readonly HashSet<string> _eventTransactions = new(StringComparer.Ordinal);
+            private readonly List<string> _eventTransactionsInOrder = [];
+
+            public long Slot { get; } = slot;
+
+            /// <summary>Null for settleSlot, and for a paged settlement begun before the audited range.</summary>
+            public Logged<BegunSettlementEvent>? Begun { get; init; }
+
+            public List<Logged<SettledPageEvent>> Pages { get; } = [];
+
+            /// <summary>Null while a paged settlement is in progress.</summary>
+            public Logged<SettledSlotEvent>? Settled { get; set; }
+
+            public bool Paged => Begun is not null || Pages.Count > 0;
+
+            /// <summary>Where the slot stopped taking lots: SettlementBegun (begun before the audited range: its first page), else SlotSettled.</summary>
+            public LogPosition Start => Begun?.Position ?? (Pages.Count > 0 ? Pages[0].Position : Settled!.Position);
+
+            /// <summary>The transactions whose LotSettled, PartySettled and clearing Transfers are this settlement's: its pages' and its SlotSettled's, in chain order.</summary>
+            public IReadOnlyList<string> EventTransactions => _eventTransactionsInOrder;
+
+            /// <summary>Every transaction of the settlement (beginSettlement's too).</summary>
+            public HashSet<string> Transactions { get; } = new(StringComparer.Ordinal);
+
+            public void AddEventTransaction(string transactionHash)
+            {
+                if (_eventTransactions.Add(transactionHash)) _eventTransactionsInOrder.Add(transactionHash);
+            }
+
+            public bool HasEventsIn(string transactionHash) => _eventTransactions.Contains(transactionHash);
+
+            /// <summary>Lots (phase 1) or parties (phase 2) its pages settled so far.</summary>
+            public long PagedCount(byte phase) => Pages.Where(p => p.Event.Phase == phase).Sum(p => p.Event.Count);
+        }
 
         private sealed class Account
         {

@@ -19,6 +19,12 @@ namespace P2PEnergy.Ledger.Audit;
 /// its grid prices and its policy bits. The engine's FIFO allocation (docs/settlement-rules.md) must give the
 /// delivered and consumed Wh the contract was given (the contract only checks them against the readings), and
 /// its bills the nets the contract moved.
+///
+/// A slot's settlement is one transaction (settleSlot: SlotSettled, then its LotSettled, PartySettled and Transfers),
+/// or paged over several: SettlementBegun, lot pages and party pages (SettlementPage, with the LotSettled, PartySettled
+/// and Transfers of their transaction) and SlotSettled in the last party page's transaction. A paged settlement is
+/// checked as one settlement made of all its pages' events, and its pages against each other; one begun and not
+/// finished at the audited block is a note, not a discrepancy, and the money its pages moved counts as settlement.
 /// </remarks>
 public sealed partial class LedgerAuditor
 {
@@ -54,11 +60,13 @@ public sealed partial class LedgerAuditor
         audit.CheckLots();
         audit.CheckOrderRoots();
         audit.CheckGridOperator(currentGridOperator);
+        audit.GatherSettlements();
         foreach (var slot in audit.SettledSlots)
         {
             var stored = await contract.ReadingsRootAsync(slot, cancellationToken).ConfigureAwait(false);
             audit.CheckSettledSlot(slot, stored);
         }
+        audit.CheckSettlementsInProgress();
         audit.CheckStraySettlementEvents();
         audit.ReplayTransfers();
         var onChain = new Dictionary<Address, BigInteger>();
@@ -67,7 +75,7 @@ public sealed partial class LedgerAuditor
             onChain[account] = await contract.BalanceOfAsync(account, at, cancellationToken).ConfigureAwait(false);
         }
         var totalSupply = await contract.TotalSupplyAsync(at, cancellationToken).ConfigureAwait(false);
-        audit.CheckBalances(onChain, totalSupply);
+        audit.CheckBalances(onChain, totalSupply, await contract.ClearingAsync(at, cancellationToken).ConfigureAwait(false));
         audit.CompareWithExchange();
         return audit.Report(currentGridOperator, onChain, totalSupply);
     }
@@ -86,19 +94,26 @@ public sealed partial class LedgerAuditor
         private readonly Dictionary<long, RecordedLot> _lots = [];
         private readonly SortedDictionary<long, List<RecordedLot>> _lotsBySlot = [];
         private readonly Dictionary<long, OrderRootCommitment> _orderRoots = [];
-        private readonly SortedDictionary<long, List<Logged<SettledSlotEvent>>> _settlements = [];
+        // Finished settlements per slot (more than one is a discrepancy), paged ones still open, and open ones
+        // replaced by a second SettlementBegun of their slot.
+        private readonly SortedDictionary<long, List<Settlement>> _settlements = [];
+        private readonly SortedDictionary<long, Settlement> _inProgress = [];
+        private readonly List<Settlement> _abandoned = [];
+        private readonly List<AbortedSettlement> _abortedSettlements = [];
         private readonly Dictionary<long, SettledSlot> _settled = [];
+        private readonly SortedDictionary<long, SettlementInProgress> _settling = [];
         private readonly HashSet<LogPosition> _settlementTransfers = [];
         private readonly Dictionary<Address, Account> _accounts = [];
         private BigInteger _deposited;
         private BigInteger _withdrawn;
+        private BigInteger _inClearing;
         private Address _currentGridOperator;
 
         // The events indexed once, so that a year of slots is not a scan of every event per slot.
         private readonly ILookup<long, Logged<SettledLotEvent>> _lotEventsBySlot;
         private readonly ILookup<long, Logged<SettledPartyEvent>> _partyEventsBySlot;
-        private readonly ILookup<string, Logged<SettledSlotEvent>> _settlementsByTransaction;
         private readonly ILookup<string, Logged<TokenTransferEvent>> _transfersByTransaction;
+        private ILookup<string, Marker> _markersByTransaction = Enumerable.Empty<Marker>().ToLookup(m => m.Position.TransactionHash);
 
         public Audit(Address ledger, ulong fromBlock, ulong head, LedgerEventLog events, IReadOnlyList<Lot>? exchangeLots)
         {
@@ -107,15 +122,9 @@ public sealed partial class LedgerAuditor
             _head = head;
             _events = events;
             _exchangeLots = exchangeLots;
-            foreach (var s in events.SlotsSettled)
-            {
-                if (!_settlements.TryGetValue(s.Event.Slot, out var list)) _settlements[s.Event.Slot] = list = [];
-                list.Add(s);
-            }
             // Lookups keep the chain order of the lists they are built from.
             _lotEventsBySlot = events.LotsSettled.ToLookup(e => e.Event.Slot);
             _partyEventsBySlot = events.PartiesSettled.ToLookup(e => e.Event.Slot);
-            _settlementsByTransaction = events.SlotsSettled.ToLookup(e => e.Position.TransactionHash, StringComparer.Ordinal);
             _transfersByTransaction = events.Transfers.ToLookup(e => e.Position.TransactionHash, StringComparer.Ordinal);
         }
 
@@ -213,33 +222,120 @@ public sealed partial class LedgerAuditor
 
         // ------------------------------------------------------------------ settlement
 
+        /// <summary>
+        /// Puts the settlement events in chain order and groups them per slot into settlements: a SlotSettled alone
+        /// (settleSlot, one transaction), or a SettlementBegun, the pages after it and the SlotSettled that finishes it
+        /// (paged, one transaction a step). A paged settlement without its SlotSettled at the audited block is in progress.
+        /// </summary>
+        public void GatherSettlements()
+        {
+            var steps = new List<(LogPosition Position, long Slot, Step Step, int Index)>();
+            for (int i = 0; i < _events.SettlementsBegun.Count; i++) steps.Add((_events.SettlementsBegun[i].Position, _events.SettlementsBegun[i].Event.Slot, Step.Begun, i));
+            for (int i = 0; i < _events.SettlementPages.Count; i++) steps.Add((_events.SettlementPages[i].Position, _events.SettlementPages[i].Event.Slot, Step.Page, i));
+            for (int i = 0; i < _events.SlotsSettled.Count; i++) steps.Add((_events.SlotsSettled[i].Position, _events.SlotsSettled[i].Event.Slot, Step.Settled, i));
+            for (int i = 0; i < _events.SettlementsAborted.Count; i++) steps.Add((_events.SettlementsAborted[i].Position, _events.SettlementsAborted[i].Event.Slot, Step.Aborted, i));
+            steps.Sort((a, b) => a.Position.CompareTo(b.Position));
+
+            var open = new Dictionary<long, Settlement>();
+            var markers = new List<Marker>(steps.Count);
+            foreach (var (position, slot, step, index) in steps)
+            {
+                open.TryGetValue(slot, out var current);
+                var earlier = _settlements.TryGetValue(slot, out var finished) ? finished[0].Settled : null;
+                switch (step)
+                {
+                    case Step.Begun:
+                        if (current is not null)
+                        {
+                            // The contract refuses beginSettlement while one is open: the first one's transfers still count as settlement transfers.
+                            Found(DiscrepancyKind.PagesOutOfOrder,
+                                $"slot {slot}: its settlement is begun again at {position}, while the one begun at {current.Start} has not finished", slot);
+                            _abandoned.Add(current);
+                        }
+                        else if (earlier is not null)
+                        {
+                            Found(DiscrepancyKind.PagesOutOfOrder,
+                                $"slot {slot}: a settlement is begun at {position}, after the slot was settled in block {earlier.Position.Block} (tx {earlier.Position.TransactionHash})", slot);
+                        }
+                        open[slot] = current = new Settlement(slot) { Begun = _events.SettlementsBegun[index] };
+                        break;
+                    case Step.Page:
+                        var page = _events.SettlementPages[index];
+                        if (current is null)
+                        {
+                            string why = earlier is not null
+                                ? $"after the slot was settled in block {earlier.Position.Block} (tx {earlier.Position.TransactionHash})"
+                                : _fromBlock > 0 ? $"without a SettlementBegun before it (begun before block {_fromBlock}, where the audit starts?)" : "without a SettlementBegun before it";
+                            Found(DiscrepancyKind.PagesOutOfOrder, $"slot {slot}: {PageText(page.Event)} at {position} comes {why}", slot);
+                            open[slot] = current = new Settlement(slot);
+                        }
+                        current.Pages.Add(page);
+                        current.AddEventTransaction(position.TransactionHash);
+                        break;
+                    case Step.Aborted:
+                        // The contract aborts only an open settlement in its lot pages: nothing had moved, and the slot
+                        // is as before it began. Its pages are still checked (as an abandoned settlement's).
+                        var abort = _events.SettlementsAborted[index];
+                        if (current is null)
+                        {
+                            Found(DiscrepancyKind.PagesOutOfOrder, $"slot {slot}: a settlement is aborted at {position} without one begun", slot);
+                            current = new Settlement(slot);
+                        }
+                        else
+                        {
+                            open.Remove(slot);
+                            if (current.PagedCount(SettlementProgress.Parties) > 0)
+                            {
+                                Found(DiscrepancyKind.PagesOutOfOrder, $"slot {slot}: its settlement is aborted at {position} after its party pages began", slot);
+                            }
+                            if (current.PagedCount(SettlementProgress.Lots) != abort.Event.LotsDone)
+                            {
+                                Found(DiscrepancyKind.PageCountMismatch,
+                                    $"slot {slot}: its settlement is aborted at {position} after {abort.Event.LotsDone} lots, its lot pages count {current.PagedCount(SettlementProgress.Lots)}", slot);
+                            }
+                        }
+                        _abandoned.Add(current);
+                        _abortedSettlements.Add(new AbortedSettlement(slot, current.Begun?.Position.Block, position.Block, abort.Event.LotsDone));
+                        current.Transactions.Add(position.TransactionHash);
+                        markers.Add(new Marker(position, step, current));
+                        continue;
+                    default:
+                        if (current is null) current = new Settlement(slot);
+                        else open.Remove(slot);
+                        current.Settled = _events.SlotsSettled[index];
+                        current.AddEventTransaction(position.TransactionHash);
+                        if (finished is null) _settlements[slot] = finished = [];
+                        finished.Add(current);
+                        break;
+                }
+                current.Transactions.Add(position.TransactionHash);
+                markers.Add(new Marker(position, step, current));
+            }
+            foreach (var (slot, settlement) in open) _inProgress[slot] = settlement;
+            _markersByTransaction = markers.ToLookup(m => m.Position.TransactionHash, StringComparer.Ordinal);
+        }
+
         public void CheckSettledSlot(long slot, byte[]? storedRoot)
         {
             var all = _settlements[slot];
             var settlement = all[0];
-            var s = settlement.Event;
-            var p = settlement.Position;
+            var settled = settlement.Settled!;
+            var s = settled.Event;
+            var p = settled.Position;
             for (int i = 1; i < all.Count; i++)
             {
                 Found(DiscrepancyKind.SlotSettledTwice,
-                    $"slot {slot} is settled {all.Count} times: in block {p.Block} (tx {p.TransactionHash}) and again in block {all[i].Position.Block} (tx {all[i].Position.TransactionHash})",
+                    $"slot {slot} is settled {all.Count} times: in block {p.Block} (tx {p.TransactionHash}) and again in block {all[i].Settled!.Position.Block} (tx {all[i].Settled!.Position.TransactionHash})",
                     slot);
             }
 
-            // The settlement's own events: same transaction (a second settlement of the slot is reported above).
-            var lotEvents = _lotEventsBySlot[slot].Where(e => e.Position.TransactionHash == p.TransactionHash).ToList();
-            var partyEvents = _partyEventsBySlot[slot].Where(e => e.Position.TransactionHash == p.TransactionHash).ToList();
+            // The settlement's own events: those of its transactions (a second settlement of the slot is reported above).
+            var lotEvents = EventsOf(settlement, _lotEventsBySlot[slot]);
+            var partyEvents = EventsOf(settlement, _partyEventsBySlot[slot]);
 
-            var recorded = _lotsBySlot.TryGetValue(slot, out var ofSlot) ? ofSlot : [];
-            var before = recorded.Where(r => Position(r) < p).ToList();
-            foreach (var late in recorded.Where(r => Position(r) > p))
-            {
-                Found(DiscrepancyKind.LotAfterSettlement,
-                    $"lot {late.LotId} was recorded for slot {slot} in block {late.BlockNumber}, after the slot was settled in block {p.Block}",
-                    slot, late.LotId);
-            }
-
-            var settledByLot = CheckLotEvents(slot, before, lotEvents);
+            var before = LotsBefore(settlement);
+            if (settlement.Paged) CheckPages(settlement, lotEvents, partyEvents);
+            var settledByLot = CheckLotEvents(slot, before, lotEvents, complete: true);
             CheckCounts(slot, s, before.Count, lotEvents.Count, partyEvents.Count);
             var parties = CheckParties(slot, before, partyEvents);
             CheckReadingsRoot(slot, s, parties, storedRoot);
@@ -253,16 +349,167 @@ public sealed partial class LedgerAuditor
             }
 
             var recomputed = Resettle(slot, s, before.Select(r => r.Lot).ToList(), parties, settledByLot);
-            var gridOperator = GridOperatorAt(p);
-            CheckSettlementTransfers(slot, s, p, parties, gridOperator);
+            // A paged settlement moves the grid operator's net with its last page, in SlotSettled's transaction.
+            CheckSettlementTransfers(settlement, parties, s.GridNet, GridOperatorAt(p));
             foreach (var party in parties.Where(x => !x.Participant.IsZero)) AccountOf(Eth(party.Participant)).IsParticipant = true;
-            _settled[slot] = new SettledSlot(settlement, parties, recomputed);
+            _settled[slot] = new SettledSlot(settlement, lotEvents.Select(x => x.Event).ToList(), parties, recomputed);
+        }
+
+        /// <summary>
+        /// Paged settlements begun and not finished at the audited block: not a discrepancy (the settler pages on), but
+        /// what they did so far must hold: their pages, their lots, and Transfers that move the paged parties' nets
+        /// (counted as settlement transfers, so that the balances replay).
+        /// </summary>
+        public void CheckSettlementsInProgress()
+        {
+            foreach (var settlement in _inProgress.Values.Concat(_abandoned))
+            {
+                long slot = settlement.Slot;
+                var lotEvents = EventsOf(settlement, _lotEventsBySlot[slot]);
+                var partyEvents = EventsOf(settlement, _partyEventsBySlot[slot]);
+                CheckPages(settlement, lotEvents, partyEvents);
+                bool current = _inProgress.TryGetValue(slot, out var open) && open == settlement;
+                // The slot's lots are checked once: by its finished settlement if it has one, else by the open one.
+                List<RecordedLot> before = [];
+                if (current && !_settlements.ContainsKey(slot))
+                {
+                    before = LotsBefore(settlement);
+                    CheckLotEvents(slot, before, lotEvents, complete: false);
+                }
+                var parties = partyEvents.Select(x => x.Event).ToList();
+                CheckSettlementTransfers(settlement, parties, gridNet: null, gridOperator: default);
+                foreach (var party in parties.Where(x => !x.Participant.IsZero)) AccountOf(Eth(party.Participant)).IsParticipant = true;
+                if (current)
+                {
+                    _settling[slot] = new SettlementInProgress(
+                        slot, settlement.Begun?.Position.Block, before.Count, settlement.PagedCount(SettlementProgress.Lots),
+                        settlement.PagedCount(SettlementProgress.Parties), settlement.Transactions.Count);
+                }
+            }
+        }
+
+        /// <summary>The settlement's events among its slot's: those in the transactions of its pages and its SlotSettled.</summary>
+        private static List<Logged<T>> EventsOf<T>(Settlement settlement, IEnumerable<Logged<T>> ofSlot) =>
+            ofSlot.Where(e => settlement.HasEventsIn(e.Position.TransactionHash)).ToList();
+
+        /// <summary>
+        /// The slot's lots recorded before its settlement took the slot's lots (SettlementBegun, or SlotSettled in one
+        /// transaction); every later one is reported: the contract refuses lots from then on.
+        /// </summary>
+        private List<RecordedLot> LotsBefore(Settlement settlement)
+        {
+            long slot = settlement.Slot;
+            var recorded = _lotsBySlot.TryGetValue(slot, out var ofSlot) ? ofSlot : [];
+            var start = settlement.Start;
+            foreach (var late in recorded.Where(r => Position(r) > start))
+            {
+                string after = settlement.Paged ? $"after the slot's settlement began in block {start.Block}" : $"after the slot was settled in block {start.Block}";
+                Found(DiscrepancyKind.LotAfterSettlement, $"lot {late.LotId} was recorded for slot {slot} in block {late.BlockNumber}, {after}", slot, late.LotId);
+            }
+            return recorded.Where(r => Position(r) < start).ToList();
         }
 
         private static LogPosition Position(RecordedLot r) => new(r.BlockNumber, r.LogIndex, r.TransactionHash);
 
-        /// <summary>LotSettled for exactly the slot's lots, each once, each within its contracted Wh and settled = min.</summary>
-        private Dictionary<long, SettledLotEvent> CheckLotEvents(long slot, List<RecordedLot> lots, List<Logged<SettledLotEvent>> lotEvents)
+        private static string PageText(SettledPageEvent e) =>
+            e.Phase == SettlementProgress.Lots ? $"a page of {e.Count} lots from index {e.First}"
+            : e.Phase == SettlementProgress.Parties ? $"a page of {e.Count} parties from index {e.First}"
+            : $"a page of phase {e.Phase} ({e.Count} from index {e.First})";
+
+        /// <summary>
+        /// What only a paged settlement can get wrong: pages contiguous from 0, lots before parties; each transaction's
+        /// page counts equal to the LotSettled and PartySettled it emitted; once finished, the pages' totals equal to
+        /// SlotSettled's counts, SlotSettled in the last party page's transaction, and the terms SettlementBegun announced.
+        /// </summary>
+        private void CheckPages(Settlement settlement, List<Logged<SettledLotEvent>> lotEvents, List<Logged<SettledPartyEvent>> partyEvents)
+        {
+            long slot = settlement.Slot;
+            long lots = 0, parties = 0;
+            bool partyPages = false;
+            foreach (var page in settlement.Pages)
+            {
+                var e = page.Event;
+                if (e.Phase == SettlementProgress.Lots)
+                {
+                    if (partyPages)
+                    {
+                        Found(DiscrepancyKind.PagesOutOfOrder, $"slot {slot}: {PageText(e)} at {page.Position} comes after its party pages", slot);
+                    }
+                    if (e.First != lots)
+                    {
+                        Found(DiscrepancyKind.PagesOutOfOrder,
+                            $"slot {slot}: {PageText(e)} at {page.Position} does not follow on: the lot pages before it settled {lots} lots", slot);
+                    }
+                    lots += e.Count;
+                }
+                else if (e.Phase == SettlementProgress.Parties)
+                {
+                    partyPages = true;
+                    if (e.First != parties)
+                    {
+                        Found(DiscrepancyKind.PagesOutOfOrder,
+                            $"slot {slot}: {PageText(e)} at {page.Position} does not follow on: the party pages before it settled {parties} parties", slot);
+                    }
+                    parties += e.Count;
+                }
+                else
+                {
+                    Found(DiscrepancyKind.PagesOutOfOrder, $"slot {slot}: {PageText(e)} at {page.Position} is neither a lot page (1) nor a party page (2)", slot);
+                }
+            }
+
+            var lotsIn = lotEvents.CountBy(x => x.Position.TransactionHash, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+            var partiesIn = partyEvents.CountBy(x => x.Position.TransactionHash, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+            var pagesIn = settlement.Pages.ToLookup(x => x.Position.TransactionHash, StringComparer.Ordinal);
+            foreach (var tx in settlement.EventTransactions)
+            {
+                long lotPage = pagesIn[tx].Where(x => x.Event.Phase == SettlementProgress.Lots).Sum(x => x.Event.Count);
+                long partyPage = pagesIn[tx].Where(x => x.Event.Phase == SettlementProgress.Parties).Sum(x => x.Event.Count);
+                int lotsSettled = lotsIn.GetValueOrDefault(tx);
+                int partiesSettled = partiesIn.GetValueOrDefault(tx);
+                if (lotPage != lotsSettled)
+                {
+                    Found(DiscrepancyKind.PageCountMismatch,
+                        $"slot {slot}: the lot pages of tx {tx} count {lotPage} lots, the transaction emitted {lotsSettled} LotSettled", slot);
+                }
+                if (partyPage != partiesSettled)
+                {
+                    Found(DiscrepancyKind.PageCountMismatch,
+                        $"slot {slot}: the party pages of tx {tx} count {partyPage} parties, the transaction emitted {partiesSettled} PartySettled", slot);
+                }
+            }
+
+            if (settlement.Settled is not { } settled) return;
+            var s = settled.Event;
+            if (lots != s.Lots)
+            {
+                Found(DiscrepancyKind.PageCountMismatch, $"slot {slot}: its lot pages settle {lots} lots, SlotSettled counts {s.Lots}", slot);
+            }
+            if (parties != s.Parties)
+            {
+                Found(DiscrepancyKind.PageCountMismatch, $"slot {slot}: its party pages settle {parties} parties, SlotSettled counts {s.Parties}", slot);
+            }
+            var last = settlement.Pages.Count > 0 ? settlement.Pages[^1] : null;
+            if (last is null || last.Event.Phase != SettlementProgress.Parties || last.Position.TransactionHash != settled.Position.TransactionHash)
+            {
+                Found(DiscrepancyKind.PagesOutOfOrder,
+                    $"slot {slot}: SlotSettled at {settled.Position} is not in the transaction of the settlement's last party page", slot);
+            }
+            if (settlement.Begun is { } begun)
+            {
+                var b = begun.Event;
+                if (b.RetailTicks != s.RetailTicks || b.BuyBackTicks != s.BuyBackTicks || b.Policy != s.Policy)
+                {
+                    Found(DiscrepancyKind.SettlementTermsDiffer,
+                        $"slot {slot}: the settlement was begun (block {begun.Position.Block}) at retail {b.RetailTicks} and buy-back {b.BuyBackTicks} ticks, policy {b.Policy}; " +
+                        $"SlotSettled says retail {s.RetailTicks} and buy-back {s.BuyBackTicks} ticks, policy {s.Policy}",
+                        slot);
+                }
+            }
+        }
+
+        /// <summary>LotSettled for exactly the slot's lots, each once, each within its contracted Wh and settled = min; with <paramref name="complete"/>, every lot.</summary>
+        private Dictionary<long, SettledLotEvent> CheckLotEvents(long slot, List<RecordedLot> lots, List<Logged<SettledLotEvent>> lotEvents, bool complete)
         {
             var byLot = new Dictionary<long, SettledLotEvent>();
             var ofSlot = lots.ToDictionary(r => r.LotId, r => r.Lot);
@@ -301,7 +548,7 @@ public sealed partial class LedgerAuditor
                         slot, e.LotId);
                 }
             }
-            foreach (var r in lots.Where(r => !byLot.ContainsKey(r.LotId)))
+            foreach (var r in lots.Where(r => complete && !byLot.ContainsKey(r.LotId)))
             {
                 Found(DiscrepancyKind.LotNotSettled,
                     $"slot {slot}: lot {r.LotId} ({r.Lot.EnergyWh} Wh, {r.Lot.Seller} to {r.Lot.Buyer}) is recorded but the settlement has no LotSettled for it",
@@ -452,29 +699,24 @@ public sealed partial class LedgerAuditor
         /// <summary>
         /// The settlement's Transfer events to and from the ledger (the clearing), summed per account, must be each
         /// party's net and the grid operator's net: the contract says it moved these amounts, the Transfers show it did.
+        /// Without <paramref name="gridNet"/> (a paged settlement in progress), the parties' nets only.
         /// </summary>
-        private void CheckSettlementTransfers(long slot, SettledSlotEvent s, LogPosition p, List<SettledPartyEvent> parties, Address gridOperator)
+        private void CheckSettlementTransfers(Settlement settlement, List<SettledPartyEvent> parties, long? gridNet, Address gridOperator)
         {
-            // Up to the next settlement in the same transaction (a contract could settle two slots in one).
-            var next = _settlementsByTransaction[p.TransactionHash].Where(x => x.Position > p).Select(x => (LogPosition?)x.Position).FirstOrDefault();
+            long slot = settlement.Slot;
             var moved = new Dictionary<Address, BigInteger>();
-            foreach (var t in _transfersByTransaction[p.TransactionHash])
+            foreach (var tx in settlement.EventTransactions)
             {
-                if (t.Position <= p || (next is { } n && t.Position > n)) continue;
-                var e = t.Event;
-                if (e.From == _ledger && !e.To.IsZero && e.To != _ledger)
+                foreach (var t in _transfersByTransaction[tx])
                 {
-                    moved[e.To] = moved.GetValueOrDefault(e.To) + e.Value;
+                    var e = t.Event;
+                    bool paidOut = e.From == _ledger && !e.To.IsZero && e.To != _ledger;
+                    bool paidIn = e.To == _ledger && !e.From.IsZero && e.From != _ledger;
+                    if (!(paidOut || paidIn) || SettlementOf(t) != settlement) continue;
+                    if (paidOut) moved[e.To] = moved.GetValueOrDefault(e.To) + e.Value;
+                    else moved[e.From] = moved.GetValueOrDefault(e.From) - e.Value;
+                    _settlementTransfers.Add(t.Position);
                 }
-                else if (e.To == _ledger && !e.From.IsZero && e.From != _ledger)
-                {
-                    moved[e.From] = moved.GetValueOrDefault(e.From) - e.Value;
-                }
-                else
-                {
-                    continue;
-                }
-                _settlementTransfers.Add(t.Position);
             }
             var expected = new Dictionary<Address, BigInteger>();
             foreach (var party in parties)
@@ -482,14 +724,14 @@ public sealed partial class LedgerAuditor
                 var a = Eth(party.Participant);
                 expected[a] = expected.GetValueOrDefault(a) + party.Net;
             }
-            expected[gridOperator] = expected.GetValueOrDefault(gridOperator) + s.GridNet;
+            if (gridNet is { } g) expected[gridOperator] = expected.GetValueOrDefault(gridOperator) + g;
             foreach (var account in expected.Keys.Union(moved.Keys).OrderBy(a => a.ToLowerHex(), StringComparer.Ordinal))
             {
                 var want = expected.GetValueOrDefault(account);
                 var got = moved.GetValueOrDefault(account);
                 if (want != got)
                 {
-                    string who = account == gridOperator ? $"the grid operator {Text(account)}" : Text(account);
+                    string who = gridNet is not null && account == gridOperator ? $"the grid operator {Text(account)}" : Text(account);
                     Found(DiscrepancyKind.SettlementTransferMismatch,
                         $"slot {slot}: {who} has a settled net of {Jpy(want)}, the settlement's Transfers move {Jpy(got)} for it",
                         slot, account: account);
@@ -497,33 +739,81 @@ public sealed partial class LedgerAuditor
             }
         }
 
-        /// <summary>LotSettled and PartySettled belong to a SlotSettled of their slot in the same transaction.</summary>
+        /// <summary>
+        /// The settlement a clearing Transfer belongs to, from the settlement events around it in its transaction:
+        /// settleSlot moves money after its SlotSettled; a party page before its SettlementPage, the last page the grid
+        /// operator's net after it and before SlotSettled. Null: no settlement's (an ordinary transfer to or from the ledger).
+        /// </summary>
+        private Settlement? SettlementOf(Logged<TokenTransferEvent> transfer)
+        {
+            Marker? before = null, after = null;
+            foreach (var m in _markersByTransaction[transfer.Position.TransactionHash])
+            {
+                if (m.Position < transfer.Position)
+                {
+                    before = m;
+                }
+                else
+                {
+                    after = m;
+                    break;
+                }
+            }
+            if (before is { Step: Step.Settled } b && !b.Owner.Paged) return b.Owner;
+            if (after is { Step: Step.Page } || after is { Step: Step.Settled, Owner.Paged: true }) return after.Owner;
+            return null;
+        }
+
+        /// <summary>LotSettled and PartySettled belong to a SlotSettled or a SettlementPage of their slot in the same transaction.</summary>
         public void CheckStraySettlementEvents()
         {
-            var settlements = _events.SlotsSettled.Select(x => (x.Event.Slot, x.Position.TransactionHash)).ToHashSet();
+            var settlements = _events.SlotsSettled.Select(x => (x.Event.Slot, x.Position.TransactionHash))
+                .Concat(_events.SettlementPages.Select(x => (x.Event.Slot, x.Position.TransactionHash)))
+                .ToHashSet();
             foreach (var e in _events.LotsSettled.Where(x => !settlements.Contains((x.Event.Slot, x.Position.TransactionHash))))
             {
                 Found(DiscrepancyKind.SettlementWithoutSlot,
-                    $"slot {e.Event.Slot}: lot {e.Event.LotId} is settled at {e.Position} without a SlotSettled for the slot in that transaction",
+                    $"slot {e.Event.Slot}: lot {e.Event.LotId} is settled at {e.Position} without a SlotSettled or SettlementPage of the slot in that transaction",
                     e.Event.Slot, e.Event.LotId);
             }
             foreach (var e in _events.PartiesSettled.Where(x => !settlements.Contains((x.Event.Slot, x.Position.TransactionHash))))
             {
                 Found(DiscrepancyKind.SettlementWithoutSlot,
-                    $"slot {e.Event.Slot}: {e.Event.Participant} is settled (net {Jpy(e.Event.Net)}) at {e.Position} without a SlotSettled for the slot in that transaction",
+                    $"slot {e.Event.Slot}: {e.Event.Participant} is settled (net {Jpy(e.Event.Net)}) at {e.Position} without a SlotSettled or SettlementPage of the slot in that transaction",
                     e.Event.Slot, account: Eth(e.Event.Participant));
             }
         }
 
         // ------------------------------------------------------------------ balances
 
-        /// <summary>Replays every Transfer in chain order: deposits (from 0), withdrawals (to 0), settlement and ordinary transfers.</summary>
+        /// <summary>
+        /// Replays every Transfer in chain order: deposits (from 0), withdrawals (to 0), settlement and ordinary transfers.
+        /// A settlement's Transfers to and from the ledger move the participants' balances, not the ledger's own: the
+        /// contract's clearing (_payIn, _payOut) never credits or debits its balanceOf. Between the pages of a paged
+        /// settlement the money paid in and not yet paid out is in the clearing (negative: creditors paged before debtors).
+        /// </summary>
         public void ReplayTransfers()
         {
             foreach (var t in _events.Transfers)
             {
                 var e = t.Event;
                 bool settlement = _settlementTransfers.Contains(t.Position);
+                if (settlement)
+                {
+                    // A settlement transfer is a clearing transfer: one side is the ledger (CheckSettlementTransfers).
+                    AccountOf(_ledger);
+                    if (e.To == _ledger)
+                    {
+                        _inClearing += e.Value;
+                        Pay(AccountOf(e.From), e.From, e.Value, t.Position, a => a.SettlementPaid += e.Value);
+                    }
+                    else
+                    {
+                        _inClearing -= e.Value;
+                        AccountOf(e.To).SettlementReceived += e.Value;
+                    }
+                    continue;
+                }
                 if (e.From.IsZero)
                 {
                     _deposited += e.Value;
@@ -531,17 +821,11 @@ public sealed partial class LedgerAuditor
                 }
                 else
                 {
-                    var from = AccountOf(e.From);
-                    if (e.To.IsZero) from.Withdrawn += e.Value;
-                    else if (settlement) from.SettlementPaid += e.Value;
-                    else from.TransfersOut += e.Value;
-                    if (from.Replayed < 0 && !from.WentNegative)
+                    Pay(AccountOf(e.From), e.From, e.Value, t.Position, a =>
                     {
-                        from.WentNegative = true;
-                        Found(DiscrepancyKind.BalanceMismatch,
-                            $"{Text(e.From)} pays {Jpy(e.Value)} at {t.Position} with a replayed balance of only {Jpy(from.Replayed + e.Value)}",
-                            account: e.From);
-                    }
+                        if (e.To.IsZero) a.Withdrawn += e.Value;
+                        else a.TransfersOut += e.Value;
+                    });
                 }
                 if (e.To.IsZero)
                 {
@@ -549,15 +833,32 @@ public sealed partial class LedgerAuditor
                 }
                 else if (!e.From.IsZero)
                 {
-                    var to = AccountOf(e.To);
-                    if (settlement) to.SettlementReceived += e.Value;
-                    else to.TransfersIn += e.Value;
+                    AccountOf(e.To).TransfersIn += e.Value;
                 }
             }
         }
 
-        public void CheckBalances(Dictionary<Address, BigInteger> onChain, BigInteger totalSupply)
+        /// <summary>Books a payment out of <paramref name="account"/>; the first one its replayed balance cannot cover is a discrepancy.</summary>
+        private void Pay(Account account, Address address, BigInteger value, LogPosition position, Action<Account> book)
         {
+            book(account);
+            if (account.Replayed < 0 && !account.WentNegative)
+            {
+                account.WentNegative = true;
+                Found(DiscrepancyKind.BalanceMismatch,
+                    $"{Text(address)} pays {Jpy(value)} at {position} with a replayed balance of only {Jpy(account.Replayed + value)}",
+                    account: address);
+            }
+        }
+
+        /// <param name="clearing">The ledger's clearing() at the audited block: what open paged settlements paid in and not out.</param>
+        public void CheckBalances(Dictionary<Address, BigInteger> onChain, BigInteger totalSupply, BigInteger clearing)
+        {
+            if (clearing != _inClearing)
+            {
+                Found(DiscrepancyKind.SupplyMismatch,
+                    $"the ledger's clearing() is {Jpy(clearing)}, the Transfers of the settlements in progress since block {_fromBlock} put {Jpy(_inClearing)} in it");
+            }
             foreach (var (address, account) in _accounts.OrderBy(a => a.Key.ToLowerHex(), StringComparer.Ordinal))
             {
                 var chain = onChain[address];
@@ -575,9 +876,10 @@ public sealed partial class LedgerAuditor
                     $"totalSupply is {Jpy(totalSupply)}, deposits {Jpy(_deposited)} − withdrawals {Jpy(_withdrawn)} = {Jpy(minted)}");
             }
             var sum = onChain.Values.Aggregate(BigInteger.Zero, (a, b) => a + b);
-            if (sum != totalSupply)
+            if (sum + _inClearing != totalSupply)
             {
-                Found(DiscrepancyKind.SupplyMismatch, $"the balances of the {onChain.Count} accounts seen sum to {Jpy(sum)}, totalSupply is {Jpy(totalSupply)}");
+                string inClearing = _inClearing.IsZero ? "" : $" and {Jpy(_inClearing)} is in the clearing of settlements in progress";
+                Found(DiscrepancyKind.SupplyMismatch, $"the balances of the {onChain.Count} accounts seen sum to {Jpy(sum)}{inClearing}, totalSupply is {Jpy(totalSupply)}");
             }
         }
 

@@ -28,7 +28,8 @@ internal sealed record Logged<T>(LogPosition Position, T Event);
 /// Every event of one ledger up to one block, read in one pass of eth_getLogs (in windows) and decoded with the
 /// contract's bindings. One pass rather than the per-kind readers of <see cref="EnergyLedgerContract"/>
 /// because the auditor needs every event's transaction and log index: which Transfers belong to which
-/// settlement, and whether a lot was recorded before or after its slot was settled.
+/// settlement (of one transaction, or paged over several), and whether a lot was recorded before or after its
+/// slot's settlement began.
 /// </summary>
 internal sealed class LedgerEventLog
 {
@@ -38,6 +39,9 @@ internal sealed class LedgerEventLog
     private static readonly byte[] SlotSettledTopic = EnergyLedgerContract.SlotSettledEvent.Topic0;
     private static readonly byte[] LotSettledTopic = EnergyLedgerContract.LotSettledEvent.Topic0;
     private static readonly byte[] PartySettledTopic = EnergyLedgerContract.PartySettledEvent.Topic0;
+    private static readonly byte[] SettlementBegunTopic = EnergyLedgerContract.SettlementBegunEvent.Topic0;
+    private static readonly byte[] SettlementPageTopic = EnergyLedgerContract.SettlementPageEvent.Topic0;
+    private static readonly byte[] SettlementAbortedTopic = EnergyLedgerContract.SettlementAbortedEvent.Topic0;
     private static readonly byte[] TransferTopic = EnergyLedgerContract.TransferEvent.Topic0;
     private static readonly byte[] GridOperatorSetTopic = GridOperatorSetEvent.Topic0;
 
@@ -54,6 +58,15 @@ internal sealed class LedgerEventLog
     public List<Logged<SettledPartyEvent>> PartiesSettled { get; } = [];
 
     public List<Logged<TokenTransferEvent>> Transfers { get; } = [];
+
+    /// <summary>SettlementBegun: a paged settlement of a slot began (its pages and SlotSettled follow in later transactions).</summary>
+    public List<Logged<BegunSettlementEvent>> SettlementsBegun { get; } = [];
+
+    /// <summary>SettlementPage: a page of lots (phase 1) or parties (phase 2) of a paged settlement.</summary>
+    public List<Logged<SettledPageEvent>> SettlementPages { get; } = [];
+
+    /// <summary>SettlementAborted: a paged settlement aborted during its lot pages (the slot is as before it began).</summary>
+    public List<Logged<AbortedSettlementEvent>> SettlementsAborted { get; } = [];
 
     /// <summary>Logs of the ledger that could not be decoded (position and why).</summary>
     public List<(LogPosition Position, string Problem)> Undecodable { get; } = [];
@@ -105,6 +118,18 @@ internal sealed class LedgerEventLog
             else if (topic.SequenceEqual(TransferTopic))
             {
                 Transfers.Add(new(position, EnergyLedgerContract.DecodeTransfer(log)));
+            }
+            else if (topic.SequenceEqual(SettlementBegunTopic))
+            {
+                SettlementsBegun.Add(new(position, EnergyLedgerContract.DecodeSettlementBegun(log)));
+            }
+            else if (topic.SequenceEqual(SettlementPageTopic))
+            {
+                SettlementPages.Add(new(position, EnergyLedgerContract.DecodeSettlementPage(log)));
+            }
+            else if (topic.SequenceEqual(SettlementAbortedTopic))
+            {
+                SettlementsAborted.Add(new(position, EnergyLedgerContract.DecodeSettlementAborted(log)));
             }
         }
         catch (Exception e) when (e is AbiDecodingException or OverflowException or FormatException or ArgumentException)
