@@ -128,6 +128,8 @@ public sealed class SettlementToChainTests(HardhatNodeFixture chain) : IAsyncLif
         var status = await WaitForChainSettlementAsync();
         Assert.Equal("", status.LastError);
         Assert.True(status.SettlementGasUsed > 0);
+        Assert.Equal(_ledger.Deployment.DeployBlock, status.DeployBlock); // where an auditor starts reading
+        Assert.Equal((1L, 0L), (status.SettlementTransactions, status.SlotsSettledInPages)); // one settleSlot, no pages
         var contract = _ledger.Contract;
         Assert.True(await contract.IsSettledAsync(Slot, cancellationToken: Ct));
 

@@ -12,7 +12,7 @@ namespace P2PEnergy.Simulator.Day;
 /// <summary>
 /// Where the audit at the end of a day reads the chain (`day --rpc URL [--deployment FILE] [--from-block N]`): the
 /// node's JSON-RPC endpoint, and the ledger's deployment file (its address and deploy block) or, without one, the
-/// ledger the exchange reports (LedgerStatus) with its events read from <see cref="FromBlock"/> (default 0).
+/// ledger the exchange reports (LedgerStatus) with its events read from <see cref="FromBlock"/> (default: the deploy block LedgerStatus reports).
 /// </summary>
 public sealed record AuditTarget(Uri Rpc, string? DeploymentFile, LedgerDeployment? Deployment, ulong? FromBlock)
 {
@@ -99,7 +99,8 @@ public sealed class DayAudit : IDisposable
             throw new DayRunException($"--rpc: the exchange runs without a chain (no Ledger:RpcUrl), so there is no ledger to audit: leave out --rpc{(target.DeploymentFile is null ? "" : " and --deployment")}, or start the exchange with its ledger");
         if (!Address.TryParse(status.LedgerAddress, out var ledger) || ledger.IsZero)
             throw new DayRunException($"the exchange reports no valid ledger address (LedgerStatus: \"{status.LedgerAddress}\")");
-        ulong fromBlock = target.FromBlock ?? 0;
+        // Without a deployment file, the events start where the exchange says its ledger was deployed.
+        ulong fromBlock = target.FromBlock ?? status.DeployBlock;
         if (target.Deployment is { } d)
         {
             if (d.Ledger != ledger || d.ChainId != status.ChainId)

@@ -43,7 +43,8 @@ public static class DayCommand
                                 be the exchange's, and events are read from its deploy block; without it the
                                 ledger is the one the exchange reports (LedgerStatus) and events are read from
                                 --from-block
-          --from-block N        the block the ledger's events start at (default: the deploy block, else 0)
+          --from-block N        the block the ledger's events start at (default: the deploy block, from the
+                                deployment file or else from the exchange's LedgerStatus)
 
         exit code: 0 the day ran clean (and the audit passed), 1 a check failed, the audit failed or the run
         could not finish, 2 a usage error (a missing or unreadable deployment file, a bad option).

@@ -332,6 +332,9 @@ public sealed class LedgerStatusGrpcService(IServiceProvider services, LedgerOpt
             SlotsSettledOnChain = settler is null ? 0 : settler.Stats.SlotsSettled + settler.Stats.SlotsFoundOnChain,
             SettlementsPending = settler?.Pending ?? 0,
             SettlementGasUsed = settler?.Stats.GasUsed ?? 0,
+            DeployBlock = deployment.DeployBlock,
+            SettlementTransactions = settler?.Stats.SettlementTransactions ?? 0,
+            SlotsSettledInPages = settler?.Stats.SlotsPaged ?? 0,
         };
     }
 }
