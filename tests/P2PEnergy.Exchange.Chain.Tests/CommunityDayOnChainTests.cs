@@ -13,6 +13,53 @@ using P2PEnergy.Ledger.Tests.Infrastructure;
 [Collection(ChainTestCollection.Name)]
 public sealed class CommunityDayOnChainTests(HardhatNodeFixture chain)
 {
+    /// <summary>
+    /// The same day with a settlement gas budget so small that no slot fits one transaction: every slot is settled in
+    /// pages by the exchange's chain settler, and the audit (reading from the deploy block the exchange reports, as no
+    /// deployment file is given) passes with each participant's money equal to the exchange's bills.
+    /// </summary>
+    [Fact]
+    public async Task With_every_slot_settled_in_pages_the_day_audits_clean_from_the_deploy_block_the_exchange_reports()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        using var ledger = await FreshLedger.DeployAsync(chain);
+        await ledger.EnableSettlementAsync();
+
+        var run = await DayOnChain.RunAsync(
+            ledger, ["--seed", "2"], cts.Token, deploymentFile: "",
+            exchangeSettings: new Dictionary<string, string> { ["Ledger:SettlementGasBudget"] = "200000" });
+        try
+        {
+            Assert.True(run.ExitCode == 0, run.Describe());
+            var r = run.Result!;
+            Assert.Empty(r.Warnings);
+            Assert.Equal("", r.Chain.LastError);
+            Assert.Equal(r.Run.SlotCount, r.Chain.SlotsSettledOnChain);
+            var a = r.Audit!;
+            Assert.True(a.Passed, string.Join("\n", a.Discrepancies));
+            Assert.Equal(ledger.Deployment.DeployBlock, a.FromBlock); // from LedgerStatus
+            Assert.Equal(r.Run.SlotCount, a.RunSlotsSettledOnChain);
+            // Every slot in pages: at least a begin, a lot page when it has lots, and two party pages (4 parties a page).
+            Assert.True(run.AuditText!.Contains("Settled in pages", StringComparison.Ordinal), run.AuditText);
+            var paged = run.AuditText!.Split('\n').Single(l => l.TrimStart().StartsWith("Settled in pages:", StringComparison.Ordinal));
+            Assert.Equal(r.Run.SlotCount, paged.Split(" transactions").Length - 1);
+            Assert.True(a.Usage.SettlementTransactions >= 3 * r.Run.SlotCount + r.Participants.Count, $"{a.Usage.SettlementTransactions} settlement transactions");
+            Assert.Equal(0, a.Usage.Reverted);
+
+            using var audit = JsonDocument.Parse(run.AuditJson!);
+            var statements = audit.RootElement.GetProperty("statements").EnumerateArray()
+                .ToDictionary(s => s.GetProperty("participant").GetString()!.ToLowerInvariant(), s => s.GetProperty("slots").EnumerateArray().Sum(l => l.GetProperty("net").GetInt64()));
+            foreach (var p in r.Participants)
+            {
+                Assert.Equal(r.ParticipantSlots.Where(x => x.Participant == p.Id).Sum(x => x.Net), statements[p.Address.ToLowerInvariant()]);
+            }
+        }
+        finally
+        {
+            DayOnChain.Delete(run);
+        }
+    }
+
     [Fact]
     public async Task The_small_day_through_a_separate_exchange_process_is_settled_on_chain_and_audits_clean()
     {

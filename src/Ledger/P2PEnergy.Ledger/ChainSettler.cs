@@ -114,7 +114,7 @@ public sealed class ChainSettler
     public long GasBudget
     {
         get;
-        init => field = value >= SettlementPlan.MinGasBudget ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A settlement transaction needs at least 1,000,000 gas.");
+        init => field = value >= SettlementPlan.MinGasBudget ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"A settlement transaction is planned with at least {SettlementPlan.MinGasBudget:N0} gas.");
     } = SettlementPlan.DefaultGasBudget;
 
     /// <summary>Queues a settled slot with the exchange's lots of that slot (never blocks).</summary>

@@ -12,8 +12,8 @@ public static class SettlementPlan
     /// error or a costlier account (first balance of a participant) never meets the cap.</summary>
     public const long DefaultGasBudget = 10_000_000;
 
-    /// <summary>The smallest budget a settlement transaction is planned with.</summary>
-    public const long MinGasBudget = 1_000_000;
+    /// <summary>The smallest budget a settlement transaction is planned with (a few lots or parties a page).</summary>
+    public const long MinGasBudget = 200_000;
 
     // settleSlot, measured: 108,836 gas for 1 lot / 2 parties, 1,222,380 for 100 / 30, 4,308,252 for 500 / 60.
     public const long OneTransactionBase = 120_000;

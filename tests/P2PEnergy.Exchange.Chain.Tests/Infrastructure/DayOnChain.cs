@@ -64,11 +64,13 @@ public static class DayOnChain
             await WaitForGridDepositAsync(channel, exchange, ct);
             var output = new StringWriter();
             var error = new StringWriter();
+            // deploymentFile "": no --deployment (the ledger and its deploy block come from the exchange's LedgerStatus).
+            string[] deployment = deploymentFile == "" ? [] : ["--deployment", deploymentFile ?? ledger.DeploymentFile];
             string[] args =
             [
                 "--exchange", exchange.Url.ToString(),
                 "--rpc", ledger.Chain.Node.Url.ToString(),
-                "--deployment", deploymentFile ?? ledger.DeploymentFile,
+                .. deployment,
                 "--scenario", "small",
                 "--out", folder,
                 "--no-progress",

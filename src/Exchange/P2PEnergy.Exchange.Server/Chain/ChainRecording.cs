@@ -86,8 +86,8 @@ public sealed class LedgerOptions
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:BatchSize {BatchSize} is outside 1 … 1000"]);
         if (MaxBatchDelayMs < 0)
             throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:MaxBatchDelayMs {MaxBatchDelayMs} is negative"]);
-        if (SettlementGasBudget is < 1_000_000 or > 16_777_216)
-            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:SettlementGasBudget {SettlementGasBudget} is outside 1,000,000 … 16,777,216 (the gas a transaction may use)"]);
+        if (SettlementGasBudget is < SettlementPlan.MinGasBudget or > 16_777_216)
+            throw new OptionsValidationException(Section, typeof(LedgerOptions), [$"Ledger:SettlementGasBudget {SettlementGasBudget} is outside 200,000 … 16,777,216 (the gas a transaction may use)"]);
     }
 
     /// <summary>The key, or an error naming the setting (never the value: it is a private key).</summary>
