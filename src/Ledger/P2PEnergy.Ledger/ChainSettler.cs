@@ -236,7 +236,17 @@ public sealed class ChainSettler
         var progress = await _contract.SettlementProgressAsync(slot, null, cancellationToken).ConfigureAwait(false);
         if (progress.Phase == SettlementProgress.NotBegun && SettlementPlan.FitsOneTransaction(lots.Length, work.Order.Parties.Count, GasBudget))
         {
-            var receipt = await _contract.SettleSlotAsync(_key, work.Order, lots, cancellationToken).ConfigureAwait(false);
+            TransactionReceipt receipt;
+            try
+            {
+                receipt = await _contract.SettleSlotAsync(_key, work.Order, lots, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsOverGasCap(e))
+            {
+                // The model said it fits and the node says it does not: pages never meet the cap.
+                _logger.LogWarning("Slot {Slot} does not fit one transaction after all ({Reason}): settling it in pages.", slot, e.Message);
+                return await SettlePagedAsync(work.Order, lots, progress, cancellationToken).ConfigureAwait(false);
+            }
             Update(s => s with { SlotsSettled = s.SlotsSettled + 1, SettlementTransactions = s.SettlementTransactions + 1, GasUsed = s.GasUsed + (long)receipt.GasUsed });
             _logger.LogInformation(
                 "Slot {Slot} settled on chain: {Lots} lots, {Parties} parties, {Gas} gas, block {Block}.",
