@@ -212,7 +212,9 @@ public sealed class ChainSettler
     private async Task<string?> SettleAsync(SettleWork work, CancellationToken cancellationToken)
     {
         var slot = work.Order.Slot;
-        if (await _contract.IsSettledAsync(slot, null, cancellationToken).ConfigureAwait(false))
+        // One read tells both whether the slot is settled and where a paged settlement of it stands.
+        var progress = await _contract.SettlementProgressAsync(slot, null, cancellationToken).ConfigureAwait(false);
+        if (progress.Phase == SettlementProgress.Settled)
         {
             Update(s => s with { SlotsFoundOnChain = s.SlotsFoundOnChain + 1 });
             _logger.LogInformation("Slot {Slot} is settled on chain already.", slot);
@@ -233,7 +235,6 @@ public sealed class ChainSettler
             return $"slot {slot}: {missing} lots not on chain yet";
         }
         var lots = onChain.Select(r => r.Lot).ToArray();
-        var progress = await _contract.SettlementProgressAsync(slot, null, cancellationToken).ConfigureAwait(false);
         if (progress.Phase == SettlementProgress.NotBegun && SettlementPlan.FitsOneTransaction(lots.Length, work.Order.Parties.Count, GasBudget))
         {
             TransactionReceipt receipt;
@@ -288,7 +289,6 @@ public sealed class ChainSettler
                         {
                             page = $"lot page {first}+{count} of {lots.Count}";
                             gas += await SentAsync(_contract.SettleLotsPageAsync(_key, order, lots, first, count, cancellationToken, PageGasLimit(budget))).ConfigureAwait(false);
-                            progress = progress with { LotsDone = first + count };
                         }
                     }
                     var partyPages = SettlementPlan.PartyPages(sorted.Count, checked((int)progress.PartiesDone), budget);
@@ -298,7 +298,6 @@ public sealed class ChainSettler
                         page = $"party page {first}+{count} of {sorted.Count}";
                         bool last = i == partyPages.Count - 1;
                         gas += await SentAsync(_contract.SettlePartiesPageAsync(_key, slot, sorted, first, count, last, cancellationToken, PageGasLimit(budget))).ConfigureAwait(false);
-                        progress = progress with { Phase = SettlementProgress.Parties, PartiesDone = first + count };
                     }
                     break;
                 }

@@ -58,7 +58,6 @@ public static class SettlementPlan
         {
             long gas = PageBase;
             var inPage = new HashSet<ParticipantAddress>();
-            var newInPage = new List<ParticipantAddress>();
             int end = start;
             while (end < lotsInRecordingOrder.Count)
             {
@@ -66,20 +65,15 @@ public static class SettlementPlan
                 long more = PerPagedLot + PartyCost(lot.Seller) + (lot.Buyer == lot.Seller ? 0 : PartyCost(lot.Buyer));
                 if (end > start && gas + more > gasBudget) break;
                 gas += more;
-                Add(lot.Seller);
-                Add(lot.Buyer);
+                inPage.Add(lot.Seller);
+                inPage.Add(lot.Buyer);
                 end++;
             }
-            touched.UnionWith(newInPage);
+            touched.UnionWith(inPage);
             pages.Add((start, end - start));
             start = end;
 
             long PartyCost(ParticipantAddress p) => inPage.Contains(p) ? 0 : touched.Contains(p) ? PerKnownLotParty : PerNewLotParty;
-
-            void Add(ParticipantAddress p)
-            {
-                if (inPage.Add(p) && !touched.Contains(p)) newInPage.Add(p);
-            }
         }
         return pages;
     }
