@@ -3,7 +3,7 @@
 const { expect } = require("chai");
 const { ethers } = require("hardhat");
 const { packLots } = require("./lots");
-const { packFlows, packParties, sortParties, readingsRoot, allocateFifo, expectedNets } = require("./settlement");
+const { packFlows, packParties, sortParties, readingsRoot, allocateFifo, expectedNets, deploy } = require("./settlement");
 
 const RETAIL = 2620; // 26.20 JPY/kWh, the grid price of seed 004
 const BUY_BACK = 700;
@@ -53,15 +53,6 @@ function pages(n, sizes) {
     at += size;
   }
   return out;
-}
-
-async function deploy() {
-  const [admin, operator, grid, stranger] = await ethers.getSigners();
-  const Ledger = await ethers.getContractFactory("EnergyLedger");
-  const ledger = await Ledger.deploy(admin.address, operator.address);
-  await ledger.waitForDeployment();
-  await ledger.connect(admin).setGridOperator(grid.address);
-  return { ledger, admin, operator, grid, stranger };
 }
 
 // Sends the paged settlement; returns the receipts.

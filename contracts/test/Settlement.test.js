@@ -11,6 +11,7 @@ const {
   readingsRoot,
   allocateFifo,
   expectedNets,
+  deploy,
 } = require("./settlement");
 
 const SLOT = 989100;
@@ -50,15 +51,6 @@ const FLOWS = [
 const NET_S = 2_000_000n + 420_000n - 156_000n; // 2,264,000
 const NET_B1 = -(2_000_000n + 1_000_000n + 420_000n + 786_000n) + 156_000n - 786_000n; // -4,836,000
 const NET_GRID = 1_000_000n + 786_000n + 786_000n; // 2,572,000
-
-async function deploy() {
-  const [admin, operator, grid, stranger] = await ethers.getSigners();
-  const Ledger = await ethers.getContractFactory("EnergyLedger");
-  const ledger = await Ledger.deploy(admin.address, operator.address);
-  await ledger.waitForDeployment();
-  await ledger.connect(admin).setGridOperator(grid.address);
-  return { ledger, admin, operator, grid, stranger };
-}
 
 async function recorded(lots = LOTS, deposit = 10_000_000n) {
   const ctx = await deploy();

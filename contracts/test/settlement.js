@@ -127,7 +127,18 @@ function expectedNets(lots, flows, parties, retail, buyBack, policy) {
   return { net, grid };
 }
 
+// A fresh ledger: signer 0 its admin, 1 its operator, 2 the grid operator (set), 3 a stranger.
+async function deploy() {
+  const [admin, operator, grid, stranger] = await ethers.getSigners();
+  const Ledger = await ethers.getContractFactory("EnergyLedger");
+  const ledger = await Ledger.deploy(admin.address, operator.address);
+  await ledger.waitForDeployment();
+  await ledger.connect(admin).setGridOperator(grid.address);
+  return { ledger, admin, operator, grid, stranger };
+}
+
 module.exports = {
+  deploy,
   POLICY_SELLER_COMPENSATES_SHORTFALL,
   POLICY_SHORTFALL_NET_OF_WHEELING,
   POLICY_BUYER_COMPENSATES_UNDERCONSUMPTION,

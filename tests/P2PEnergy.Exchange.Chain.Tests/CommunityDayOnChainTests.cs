@@ -13,6 +13,19 @@ using P2PEnergy.Ledger.Tests.Infrastructure;
 [Collection(ChainTestCollection.Name)]
 public sealed class CommunityDayOnChainTests(HardhatNodeFixture chain)
 {
+    /// <summary>Each participant's money over the day, as the simulator read it from the exchange's bills, is what the auditor re-settled from the chain alone (audit.json's statements).</summary>
+    private static void AssertChainNetsAreTheExchangeBills(P2PEnergy.Simulator.Day.DayResult r, JsonDocument audit)
+    {
+        var statements = audit.RootElement.GetProperty("statements").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("participant").GetString()!.ToLowerInvariant(), s => s.GetProperty("slots").EnumerateArray().Sum(l => l.GetProperty("net").GetInt64()));
+        foreach (var p in r.Participants)
+        {
+            long exchangeNet = r.ParticipantSlots.Where(x => x.Participant == p.Id).Sum(x => x.Net);
+            Assert.True(statements.TryGetValue(p.Address.ToLowerInvariant(), out var chainNet), $"{p.Id} has a statement");
+            Assert.Equal(exchangeNet, chainNet);
+        }
+    }
+
     /// <summary>
     /// The same day with a settlement gas budget so small that no slot fits one transaction: every slot is settled in
     /// pages by the exchange's chain settler, and the audit (reading from the deploy block the exchange reports, as no
@@ -47,12 +60,7 @@ public sealed class CommunityDayOnChainTests(HardhatNodeFixture chain)
             Assert.Equal(0, a.Usage.Reverted);
 
             using var audit = JsonDocument.Parse(run.AuditJson!);
-            var statements = audit.RootElement.GetProperty("statements").EnumerateArray()
-                .ToDictionary(s => s.GetProperty("participant").GetString()!.ToLowerInvariant(), s => s.GetProperty("slots").EnumerateArray().Sum(l => l.GetProperty("net").GetInt64()));
-            foreach (var p in r.Participants)
-            {
-                Assert.Equal(r.ParticipantSlots.Where(x => x.Participant == p.Id).Sum(x => x.Net), statements[p.Address.ToLowerInvariant()]);
-            }
+            AssertChainNetsAreTheExchangeBills(r, audit);
         }
         finally
         {
@@ -113,14 +121,7 @@ public sealed class CommunityDayOnChainTests(HardhatNodeFixture chain)
 
             // Each participant's money over the day, as the simulator read it from the exchange's bills, is what the
             // auditor re-settled from the chain alone.
-            var statements = audit.RootElement.GetProperty("statements").EnumerateArray()
-                .ToDictionary(s => s.GetProperty("participant").GetString()!.ToLowerInvariant(), s => s.GetProperty("slots").EnumerateArray().Sum(l => l.GetProperty("net").GetInt64()));
-            foreach (var p in r.Participants)
-            {
-                long exchangeNet = r.ParticipantSlots.Where(x => x.Participant == p.Id).Sum(x => x.Net);
-                Assert.True(statements.TryGetValue(p.Address.ToLowerInvariant(), out var chainNet), $"{p.Id} has a statement");
-                Assert.Equal(exchangeNet, chainNet);
-            }
+            AssertChainNetsAreTheExchangeBills(r, audit);
 
             // `report --result` alone writes the same report again from the audit the day kept in result.json.
             var again = Path.Combine(run.Folder, "again");
