@@ -372,12 +372,18 @@ contract EnergyLedger {
         _settle(Prices(slot, retailTicks, buyBackTicks, policy, 0), lots, flows, parties);
     }
 
-    function _settle(Prices memory c, bytes calldata lots, bytes calldata flows, bytes calldata parties) private {
-        if (c.slot == 0) revert InvalidSlot(c.slot);
-        if (_slotLots[c.slot] == SETTLED) revert SlotAlreadySettled(c.slot);
-        if (_slotLots[c.slot] == SETTLING) revert SettlementInProgress(c.slot);
+    /// @dev What a settlement needs to start (settleSlot and beginSettlement); returns the slot's running lots hash.
+    function _startChecks(uint64 slot, uint8 policy) private view returns (bytes32 lotsHash) {
+        if (slot == 0) revert InvalidSlot(slot);
+        lotsHash = _slotLots[slot];
+        if (lotsHash == SETTLED) revert SlotAlreadySettled(slot);
+        if (lotsHash == SETTLING) revert SettlementInProgress(slot);
         if (gridOperator == address(0)) revert GridOperatorNotSet();
-        if (c.policy > 7) revert InvalidPolicy(c.policy);
+        if (policy > 7) revert InvalidPolicy(policy);
+    }
+
+    function _settle(Prices memory c, bytes calldata lots, bytes calldata flows, bytes calldata parties) private {
+        bytes32 expected = _startChecks(c.slot, c.policy);
         uint256 nLots = lots.length / LOT_BYTES;
         if (lots.length != nLots * LOT_BYTES) revert MalformedSettlement("lots");
         if (flows.length != nLots * FLOW_BYTES) revert MalformedSettlement("flows");
@@ -387,7 +393,7 @@ contract EnergyLedger {
 
         Party[] memory p = _loadParties(parties, nParties);
         bytes32 root = _readingsRoot(c.slot, parties, nParties);
-        if (_settleLots(c, lots, flows, nLots, p) != _slotLots[c.slot]) revert LotsMismatch(c.slot);
+        if (_settleLots(c, lots, flows, nLots, p) != expected) revert LotsMismatch(c.slot);
         _settleGrid(c, p);
 
         _slotLots[c.slot] = SETTLED;
@@ -484,31 +490,20 @@ contract EnergyLedger {
     }
 
     /// @dev The readings tree of MeterReadingMerkleTree (C#): leaf = keccak256(abi.encode(meter, participant,
-    /// slot, importWh, exportWh)) in ascending meter order, sorted-pair inner nodes, an odd last node promoted.
+    /// slot, importWh, exportWh)) in the parties' (ascending participant) order, sorted-pair inner nodes, an odd last
+    /// node promoted; built with the frontier the paged settlement uses.
     function _readingsRoot(uint64 slot, bytes calldata parties, uint256 n) private pure returns (bytes32) {
-        bytes32[] memory level = new bytes32[](n);
-        uint256 count;
+        bytes32[32] memory frontier;
+        uint32 count;
         for (uint256 i; i < n; ++i) {
             uint256 o = i * PARTY_BYTES;
             address meter = address(bytes20(parties[o:o + 20]));
             if (meter == address(0)) continue;
             uint256 w = uint256(bytes32(parties[o + 40:o + 50]));
-            level[count++] = keccak256(
-                abi.encode(meter, address(bytes20(parties[o + 20:o + 40])), slot, uint64(w >> 216), uint64((w >> 176) & 0xFFFFFFFFFF))
-            );
+            bytes32 leaf = keccak256(abi.encode(meter, address(bytes20(parties[o + 20:o + 40])), slot, uint64(w >> 216), uint64((w >> 176) & 0xFFFFFFFFFF)));
+            count = _pushLeaf(frontier, count, leaf);
         }
-        if (count == 0) return bytes32(0);
-        while (count > 1) {
-            uint256 half = count / 2;
-            for (uint256 i; i < half; ++i) {
-                bytes32 a = level[2 * i];
-                bytes32 b = level[2 * i + 1];
-                level[i] = a <= b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
-            }
-            if (count % 2 == 1) level[half] = level[count - 1];
-            count = half + count % 2;
-        }
-        return level[0];
+        return _frontierRoot(frontier, count);
     }
 
     /// @dev Settles each lot (docs/settlement-rules.md, Money per lot) and returns the running hash of the lots.
@@ -660,12 +655,7 @@ contract EnergyLedger {
     /// @notice Begins the paged settlement of a slot: from now on it takes no more lots, and settleSlot refuses it.
     /// The same checks as settleSlot's start; the prices and policy hold for every page.
     function beginSettlement(uint64 slot, uint32 retailTicks, uint32 buyBackTicks, uint8 policy) external onlyOperator {
-        if (slot == 0) revert InvalidSlot(slot);
-        bytes32 lotsHash = _slotLots[slot];
-        if (lotsHash == SETTLED) revert SlotAlreadySettled(slot);
-        if (lotsHash == SETTLING) revert SettlementInProgress(slot);
-        if (gridOperator == address(0)) revert GridOperatorNotSet();
-        if (policy > 7) revert InvalidPolicy(policy);
+        bytes32 lotsHash = _startChecks(slot, policy);
         _slotLots[slot] = SETTLING;
         Paging storage g = _paging[slot];
         g.retail = retailTicks;
@@ -743,7 +733,7 @@ contract EnergyLedger {
         g.gridNet += c.gridNet;
         emit SettlementPage(slot, PHASE_PARTIES, firstParty, uint32(n));
         if (last) {
-            _finishPaged(slot, g, frontier);
+            _finishPaged(slot, g, frontier, before);
         } else {
             _storeFrontier(slot, before, g.readings, frontier);
             _paging[slot] = g;
@@ -766,14 +756,18 @@ contract EnergyLedger {
         if (_takeLotParty(c.slot, q)) --g.openParties;
         _settlePartyGrid(c, q);
         emit PartySettled(c.slot, participant, meter, importWh, exportWh, q.net);
-        if (q.net != 0) {
-            if (q.net < 0) _payIn(participant, uint256(-q.net));
-            else _payOut(participant, uint256(q.net));
-            clearing -= q.net;
-        }
+        _moveThroughClearing(participant, q.net);
         if (meter != address(0)) {
             g.readings = _pushLeaf(frontier, g.readings, keccak256(abi.encode(meter, participant, c.slot, uint64(importWh), uint64(exportWh))));
         }
+    }
+
+    /// @dev A paged settlement's net for one account: paid into the clearing (negative) or out of it (positive).
+    function _moveThroughClearing(address account, int256 net) private {
+        if (net == 0) return;
+        if (net < 0) _payIn(account, uint256(-net));
+        else _payOut(account, uint256(net));
+        clearing -= net;
     }
 
     function _openPaging(uint64 slot) private view returns (Paging memory g) {
@@ -819,13 +813,8 @@ contract EnergyLedger {
             Party memory q = p[i];
             _forgetParty(q.participant);
             uint256 w = kept[q.participant];
-            if (w == 0) {
-                ++opened;
-            } else {
-                q.importUsed += (w >> 192) & ((1 << 63) - 1);
-                q.exportUsed += (w >> 128) & type(uint64).max;
-                q.net += int128(uint128(w));
-            }
+            if (w == 0) ++opened;
+            else _addKept(q, w);
             if (q.importUsed >= 1 << 63 || q.exportUsed > type(uint64).max || q.net > type(int128).max || q.net < type(int128).min) {
                 revert MalformedSettlement("amounts out of range");
             }
@@ -839,10 +828,15 @@ contract EnergyLedger {
         uint256 w = kept[q.participant];
         if (w == 0) return false;
         delete kept[q.participant];
-        q.importUsed = (w >> 192) & ((1 << 63) - 1);
-        q.exportUsed = (w >> 128) & type(uint64).max;
-        q.net = int128(uint128(w));
+        _addKept(q, w);
         return true;
+    }
+
+    /// @dev Adds a kept word (see _lotParty) to the party's allocations and net.
+    function _addKept(Party memory q, uint256 w) private pure {
+        q.importUsed += (w >> 192) & ((1 << 63) - 1);
+        q.exportUsed += (w >> 128) & type(uint64).max;
+        q.net += int128(uint128(w));
     }
 
     function _keptKey(uint64 slot) private view returns (uint256) {
@@ -878,26 +872,27 @@ contract EnergyLedger {
         return count + 1;
     }
 
+    /// @dev The root of `count` leaves from their frontier: the full subtrees folded from the smallest up; 0 without a leaf.
+    function _frontierRoot(bytes32[32] memory frontier, uint32 count) private pure returns (bytes32 root) {
+        bool any;
+        for (uint256 h; h < 32 && (count >> h) != 0; ++h) {
+            if ((count >> h) & 1 == 0) continue;
+            root = any ? _hashPair(frontier[h], root) : frontier[h];
+            any = true;
+        }
+    }
+
     function _hashPair(bytes32 a, bytes32 b) private pure returns (bytes32) {
         return a <= b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
     }
 
-    function _finishPaged(uint64 slot, Paging memory g, bytes32[32] memory frontier) private {
+    /// @dev `stored`: the leaf count when the last page began, whose levels earlier pages stored.
+    function _finishPaged(uint64 slot, Paging memory g, bytes32[32] memory frontier, uint32 stored) private {
         if (g.openParties != 0) revert PartiesMissing(slot, g.openParties);
         if (g.lotsDone == 0 && g.partiesDone == 0) revert MalformedSettlement("nothing to settle");
-        bytes32 root;
-        bool any;
-        for (uint256 h; h < 32 && (g.readings >> h) != 0; ++h) {
-            if ((g.readings >> h) & 1 == 0) continue;
-            root = any ? _hashPair(frontier[h], root) : frontier[h];
-            any = true;
-            delete _frontier[slot][h]; // stored by an earlier page, or 0 already (then a cheap no-op)
-        }
-        if (g.gridNet != 0) {
-            if (g.gridNet < 0) _payIn(gridOperator, uint256(-g.gridNet));
-            else _payOut(gridOperator, uint256(g.gridNet));
-            clearing -= g.gridNet;
-        }
+        bytes32 root = _frontierRoot(frontier, g.readings);
+        _storeFrontier(slot, stored, 0, frontier); // deletes the levels earlier pages stored
+        _moveThroughClearing(gridOperator, g.gridNet);
         _slotLots[slot] = SETTLED;
         readingsRoot[slot] = root;
         delete _paging[slot];
