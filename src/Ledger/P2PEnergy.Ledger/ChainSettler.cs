@@ -221,7 +221,8 @@ public sealed class ChainSettler
             return null;
         }
         var onChain = await _contract.GetRecordedLotsAsync(_fromBlock, null, slot, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var differences = Compare(work.Lots, onChain.Select(r => r.Lot).ToArray(), out int missing);
+        var lots = onChain.Select(r => r.Lot).ToArray();
+        var differences = Compare(work.Lots, lots, out int missing);
         if (differences.Count > 0)
         {
             var message = $"slot {slot}: the chain's lots differ from the exchange's, not settled: {string.Join("; ", differences)}";
@@ -234,7 +235,6 @@ public sealed class ChainSettler
             Update(s => s with { WaitsForLots = s.WaitsForLots + 1 });
             return $"slot {slot}: {missing} lots not on chain yet";
         }
-        var lots = onChain.Select(r => r.Lot).ToArray();
         if (progress.Phase == SettlementProgress.NotBegun && SettlementPlan.FitsOneTransaction(lots.Length, work.Order.Parties.Count, GasBudget))
         {
             TransactionReceipt receipt;
